@@ -52,6 +52,9 @@ if ! ninja -C build -j "$JOBS"; then
 fi
 
 echo "== unit and corpus tests"
+# meson reads each gtest program's XML report from the build directory: remove the previous
+# run's, or a program that crashes before writing one would be credited with stale results.
+find build -maxdepth 1 -name '*.xml' -delete
 meson test -C build --no-rebuild --num-processes "$JOBS" --print-errorlogs
 # Count every GoogleTest case (meson records each case of a gtest-protocol test in its JUnit log).
 read -r u_pass u_fail < <(python3 scripts/junit_count.py build/meson-logs/testlog.junit.xml)
