@@ -17,7 +17,7 @@ PACKAGES=(
   libosip2-dev libsofia-sip-ua-dev libre-dev
   # end-to-end: network namespaces, SIP peers, captures
   sip-tester tshark iproute2 ethtool nftables baresip-core
-  python3 python3-phonenumbers jq
+  python3 python3-phonenumbers python3-regex jq
 )
 
 missing=()
