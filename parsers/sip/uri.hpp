@@ -1,0 +1,133 @@
+// SIP, SIPS and tel URIs (RFC 3261 §19.1, §25.1; RFC 3966; RFC 5118 IPv6 references) and the
+// generic-param iterator shared by URIs and header values.
+//
+// Zero-copy: every field is a slice of the text given to parse_uri. No allocation, no exceptions.
+// Nothing is unescaped implicitly: call unescape() on the parts the grammar says are escaped
+// (user, password, URI params and headers), once (RFC 4475 §3.1.1.3: never recursively).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "parsers/sip/message.hpp"
+
+namespace palisade::sip {
+
+/// URI scheme. `other` is any absolute URI (RFC 3986 scheme ":" ...), kept opaque.
+enum class UriScheme : std::uint8_t { sip, sips, tel, other };
+
+/// What the host part of a URI or a Via sent-by is.
+enum class HostKind : std::uint8_t { none, name, ipv4, ipv6 };
+
+/// One generic-param: `name` or `name=value`. `value` keeps quotes if it was a quoted-string
+/// (header params, RFC 3261 §25.1 gen-value); `has_value` tells `;lr` from `;lr=`.
+struct Param {
+    std::string_view name;
+    std::string_view value;
+    bool has_value = false;
+};
+
+/// Iterates `;`-separated parameters: `for (Param p : ParamRange(uri.params))`.
+/// Accepts the list with or without its leading ';'. LWS around ';' and '=' is skipped
+/// (header params allow it, RFC 3261 §25.1 SEMI / EQUAL); quoted values may contain ';'.
+/// Empty parameters (";;") are skipped here; use params_well_formed() to reject them.
+class ParamRange {
+public:
+    class Iterator {
+    public:
+        using value_type = Param;
+        using difference_type = std::ptrdiff_t;
+        Iterator() noexcept = default;
+        explicit Iterator(std::string_view rest) noexcept : rest_(rest) { advance(); }
+        const Param& operator*() const noexcept { return cur_; }
+        const Param* operator->() const noexcept { return &cur_; }
+        Iterator& operator++() noexcept {
+            advance();
+            return *this;
+        }
+        Iterator operator++(int) noexcept {
+            Iterator t = *this;
+            advance();
+            return t;
+        }
+        bool operator==(const Iterator& o) const noexcept { return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data()); }
+
+    private:
+        void advance() noexcept;
+        std::string_view rest_;
+        Param cur_{};
+        bool done_ = true;
+    };
+    /// `params`: the raw parameter list (e.g. Uri::params, Via::params).
+    explicit ParamRange(std::string_view params) noexcept : params_(params) {}
+    Iterator begin() const noexcept { return Iterator(params_); }
+    Iterator end() const noexcept { return Iterator(); }
+
+private:
+    std::string_view params_;
+};
+
+/// First parameter named `name` (case-insensitive, RFC 3261 §19.1.4) or nullopt-like: returns
+/// true and fills `out` when found.
+bool find_param(std::string_view params, std::string_view name, Param& out) noexcept;
+
+/// True when every parameter in the list is `token [= (token / host / quoted-string)]`
+/// with no empty entries (RFC 4475 §3.1.2.1 badinv01: ";;,;" is malformed).
+bool params_well_formed(std::string_view params) noexcept;
+
+/// A parsed URI. For sip/sips: user/password (escaped, as written; the user may contain ';'
+/// before '@', RFC 4475 §3.1.1.9), host (an IPv6 reference without its brackets), port, params
+/// (after the first ';' of the hostport, raw, without the ';'), headers (after '?', raw).
+/// For tel (RFC 3966): `user` is the telephone-subscriber number, params its parameters, no host.
+/// For other schemes: only scheme_text and opaque are set.
+struct Uri {
+    UriScheme scheme = UriScheme::other;
+    std::string_view text;         ///< the whole URI as parsed
+    std::string_view scheme_text;  ///< as written, without ':'
+    std::string_view opaque;       ///< everything after "scheme:"
+    std::string_view user;         ///< escaped; tel: the number
+    std::string_view password;     ///< escaped; empty when absent
+    std::string_view host;         ///< IPv6 without [ ]
+    HostKind host_kind = HostKind::none;
+    std::string_view port_text;    ///< digits as written, empty when absent
+    std::uint16_t port = 0;        ///< 0 when absent
+    std::string_view params;       ///< raw, without the leading ';'
+    std::string_view headers;      ///< raw, without the leading '?'
+    bool has_user = false;         ///< an '@' was present (the user may still be empty: tel no)
+
+    /// Value of URI parameter `name` (case-insensitive), empty when absent or valueless.
+    std::string_view param(std::string_view name) const noexcept;
+    /// True when URI parameter `name` is present (with or without value).
+    bool has_param(std::string_view name) const noexcept;
+    /// The host as written in the URI (IPv6 with its brackets) plus ":port" when present.
+    std::string_view hostport() const noexcept;
+};
+
+/// Parses `text` (no surrounding LWS or <>) as a sip:, sips:, tel: or other absolute URI.
+/// Reason::none on success. LWS anywhere inside is an error (RFC 4475 §3.1.2.8 lwsruri).
+Reason parse_uri(std::string_view text, Uri& out) noexcept;
+
+/// Validates and classifies a host (hostname, IPv4address, or IPv6reference with brackets).
+/// RFC 3261 §25.1. On success `host` is the slice without brackets.
+Reason parse_host(std::string_view text, std::string_view& host, HostKind& kind) noexcept;
+
+/// True when `s` is a syntactically valid IPv6 address (RFC 4291 §2.2 text forms, including an
+/// embedded IPv4 tail, at most one "::"). Decision (RFC 5118 §4.10): the form RFC 3261's ABNF
+/// bug admits, "::" directly followed by ":" and an IPv4 tail ("2001:db8:::192.0.2.1"), is
+/// tolerated as the same address as "2001:db8::192.0.2.1"; any other ":::" is refused.
+bool is_ipv6_address(std::string_view s) noexcept;
+/// True when `s` is a dotted-quad IPv4 address, each octet 0..255.
+bool is_ipv4_address(std::string_view s) noexcept;
+
+/// %HH-unescape once (never recursively) into `out`; returns bytes written, or npos on a bad
+/// escape or no room. %00 is kept as a NUL byte (RFC 4475 §3.1.1.4). Only call where the grammar
+/// says the part is escaped (user, password, params, headers).
+std::size_t unescape(std::string_view in, std::span<char> out) noexcept;
+
+/// Strips the DQUOTEs of a quoted-string (quoted-pairs are kept as written); returns the input
+/// unchanged when it is not quoted.
+std::string_view unquote(std::string_view quoted) noexcept;
+
+}  // namespace palisade::sip

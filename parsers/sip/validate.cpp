@@ -1,0 +1,1 @@
+#include "parsers/sip/validate.hpp"
