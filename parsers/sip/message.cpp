@@ -340,7 +340,9 @@ bool Message::parse_start_line(const char* p, std::size_t n) noexcept {
     request_uri_ = line.substr(uri, i - uri);
     version_ = line.substr(i + 1);
     if (!is_version(version_)) {
-        reason_ = Reason::bad_version;
+        // A second SP before the version means LWS inside the Request-URI (RFC 4475 lwsruri).
+        reason_ = find_char(version_, ' ') < version_.size() - 1 ? Reason::bad_request_uri
+                                                                : Reason::bad_version;
         return false;
     }
     return true;
