@@ -108,6 +108,8 @@ public:
 
     // Internals shared by l3_input and udp_output (l2l3.cpp).
     bool on_link(std::uint32_t ip) const noexcept;
+    /// Subnet mask, host order.
+    std::uint32_t mask() const noexcept { return mask_; }
     std::uint16_t next_ip_id() noexcept;
     char* scratch() noexcept { return scratch_.data(); }
     /// Sends an IPv4 packet (Ethernet header present, source MAC set) to next_hop: resolves its
