@@ -1,0 +1,273 @@
+#include "dataplane/sip_stage.hpp"
+
+#include <cstring>
+
+#include "parsers/sip/builder.hpp"
+#include "parsers/sip/uri.hpp"
+#include "parsers/sip/validate.hpp"
+#include "parsers/sip/values.hpp"
+
+namespace palisade::dp {
+namespace {
+
+using sip::HeaderId;
+using sip::Method;
+
+constexpr std::uint32_t mask_of(std::uint8_t len) noexcept {
+    return len == 0 ? 0u : (len >= 32 ? 0xffff'ffffu : ~((1u << (32 - len)) - 1u));
+}
+
+/// Dotted quad to host-order integer; false when not exactly an IPv4 address.
+bool parse_ipv4(std::string_view s, std::uint32_t& out) noexcept {
+    std::uint32_t v = 0;
+    int parts = 0;
+    std::size_t i = 0;
+    while (parts < 4) {
+        std::uint32_t octet = 0;
+        std::size_t digits = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 3) {
+            octet = octet * 10 + static_cast<std::uint32_t>(s[i] - '0');
+            ++i;
+            ++digits;
+        }
+        if (digits == 0 || octet > 255) return false;
+        v = (v << 8) | octet;
+        ++parts;
+        if (parts < 4) {
+            if (i >= s.size() || s[i] != '.') return false;
+            ++i;
+        }
+    }
+    if (i != s.size()) return false;
+    out = v;
+    return true;
+}
+
+// Extra header lines of the answers (RFC 3261 §11.2: Allow, Accept, Supported in a 200 to
+// OPTIONS; §21.4.6: Allow in a 405).
+constexpr std::string_view kOptionsLines =
+    "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\n"
+    "Accept: application/sdp\r\n"
+    "Supported: timer\r\n";
+constexpr std::string_view kAllowLine = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\n";
+
+}  // namespace
+
+KnownSources::KnownSources(const std::vector<TrunkSpec>& trunks) {
+    for (const TrunkSpec& t : trunks)
+        for (const Ipv4Prefix& p : t.subnets) add(p);
+}
+
+void KnownSources::add(Ipv4Prefix p) {
+    const std::uint32_t m = mask_of(p.len);
+    prefixes_.push_back({p.addr & m, m});
+}
+
+bool KnownSources::contains(std::uint32_t ip) const noexcept {
+    for (const Masked& p : prefixes_)
+        if ((ip & p.mask) == p.net) return true;
+    return false;
+}
+
+SipStage::SipStage(const KnownSources* known, std::span<const std::uint32_t> our_addresses,
+                   unsigned worker, std::uint64_t tag_salt) noexcept
+    : known_(known), worker_(worker), tag_counter_(tag_salt) {
+    for (std::uint32_t a : our_addresses) {
+        if (our_count_ < ours_.size()) ours_[our_count_++] = a;
+    }
+}
+
+std::string_view SipStage::next_tag() noexcept {
+    // "pl" + worker (hex) + "." + counter (hex): unique per worker, and the salt (start-up
+    // time) keeps a restarted daemon from repeating tags (RFC 3261 §19.3: globally unique).
+    constexpr char kHex[] = "0123456789abcdef";
+    std::size_t n = 0;
+    tag_[n++] = 'p';
+    tag_[n++] = 'l';
+    tag_[n++] = kHex[(worker_ >> 4) & 0xf];
+    tag_[n++] = kHex[worker_ & 0xf];
+    tag_[n++] = '.';
+    const std::uint64_t v = ++tag_counter_;
+    for (int shift = 60; shift >= 0; shift -= 4) tag_[n++] = kHex[(v >> shift) & 0xf];
+    return {tag_.data(), n};
+}
+
+bool SipStage::addressed_to_us(std::string_view request_uri) const noexcept {
+    sip::Uri uri;
+    if (sip::parse_uri(request_uri, uri) != sip::Reason::none) return false;
+    if (uri.scheme != sip::UriScheme::sip && uri.scheme != sip::UriScheme::sips) return false;
+    if (uri.user.empty()) return true;
+    std::uint32_t ip = 0;
+    if (uri.host_kind != sip::HostKind::ipv4 || !parse_ipv4(uri.host, ip)) return false;
+    for (std::size_t i = 0; i < our_count_; ++i)
+        if (ours_[i] == ip) return true;
+    return false;
+}
+
+bool SipStage::respond(const sip::Message& msg, int code, std::string_view phrase,
+                       std::string_view extra_lines, const SipSource& src, SipOutcome& o,
+                       WorkerCounters& c) noexcept {
+    // RFC 3261 §18.2.2 over UDP (no maddr handling: we never join multicast): back to the source
+    // address (what `received` would say), to the source port when the top Via asks for rport
+    // (RFC 3581 §4), else to the sent-by port or 5060.
+    std::uint16_t port = 5060;
+    sip::Via via;
+    const sip::ValueRange vias = msg.values(HeaderId::via);
+    auto it = vias.begin();
+    if (it == vias.end() || sip::parse_via(*it, via) != sip::Reason::none) {
+        c.add(src.port_id, Counter::sip_reply_failed);
+        return false;
+    }
+    if (via.has_rport) {
+        port = src.src_port;
+    } else if (via.port != 0) {
+        port = via.port;
+    }
+    const std::size_t n = sip::build_response(msg, code, phrase, code > 100 ? next_tag() : "",
+                                              extra_lines, {}, reply_);
+    if (n == 0) {
+        c.add(src.port_id, Counter::sip_reply_failed);
+        return false;
+    }
+    o.action = SipOutcome::Action::reply;
+    o.reply_ip = src.src_ip;
+    o.reply_port = port;
+    o.reply_length = n;
+    return true;
+}
+
+SipOutcome SipStage::handle(const sip::Message& msg, sip::ParseStatus status, const SipSource& src,
+                            WorkerCounters& c) noexcept {
+    const bool framed_start = status == sip::ParseStatus::ok || !msg.start_line().empty();
+    if (!framed_start) {
+        // Not even a start line: neither a request to answer nor a response to route.
+        c.add(src.port_id, Counter::steer_unparsable);
+        return {};
+    }
+    if (msg.is_request()) return handle_request(msg, src, c);
+    if (msg.status_code() != 0) return handle_response(msg, status, src, c);
+    c.add(src.port_id, Counter::steer_unparsable);
+    return {};
+}
+
+SipOutcome SipStage::handle_response(const sip::Message& msg, sip::ParseStatus status,
+                                     const SipSource& src, WorkerCounters& c) noexcept {
+    SipOutcome o;
+    c.add(src.port_id, Counter::sip_responses);
+    // RFC 3261 §16.7 / §18.1.2: a malformed response is dropped, silently.
+    if (status != sip::ParseStatus::ok || sip::validate_response(msg) != sip::Reason::none) {
+        c.add(src.port_id, Counter::sip_malformed_response_dropped);
+        return o;
+    }
+    sip::Via via;
+    const sip::ValueRange vias = msg.values(HeaderId::via);
+    auto it = vias.begin();
+    if (it != vias.end() && sip::parse_via(*it, via) == sip::Reason::none &&
+        parse_branch(via.branch).kind == BranchOwner::Kind::control_plane) {
+        o.action = SipOutcome::Action::punt;
+        o.punt_kind = RingKind::sip_cp_response;
+        c.add(src.port_id, Counter::sip_cp_response_punted);
+        return o;
+    }
+    // No transaction layer yet: nothing else to match.
+    c.add(src.port_id, Counter::sip_response_unmatched);
+    return o;
+}
+
+SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& src,
+                                    WorkerCounters& c) noexcept {
+    SipOutcome o;
+    c.add(src.port_id, Counter::sip_requests);
+    const bool known = known_ != nullptr && known_->contains(src.src_ip);
+    sip::Reason why = msg.status() == sip::ParseStatus::ok ? sip::validate_request(msg)
+                                                           : msg.reason();
+    if (msg.status() == sip::ParseStatus::incomplete) {
+        // Over UDP a datagram is the whole message (RFC 3261 §18.3): what is missing never comes.
+        if (why == sip::Reason::none) why = sip::Reason::headers_unterminated;
+    }
+    if (why != sip::Reason::none) {
+        if (!known) {
+            c.add(src.port_id, Counter::sip_malformed_request_dropped);
+            return o;
+        }
+        // Never answer an ACK (RFC 3261 §17.2.1: no response to ACK); and without a Via there
+        // is no one to send a response to.
+        if (msg.method() == Method::ack || msg.count(HeaderId::via) == 0) {
+            c.add(src.port_id, Counter::sip_malformed_request_dropped);
+            return o;
+        }
+        const int code = sip::status_for(why);
+        char phrase[160];
+        std::string_view base = code == 505 ? "Version Not Supported"
+                              : code == 416 ? "Unsupported URI Scheme"
+                                            : "Bad Request";
+        const std::string_view text = sip::reason_text(why);
+        // "Bad Request (no Call-ID header)": the reason in the phrase, RFC 3261 §21.4.1 allows it.
+        std::size_t n = 0;
+        for (char ch : base) phrase[n++] = ch;
+        if (!text.empty() && n + text.size() + 3 < sizeof phrase) {
+            phrase[n++] = ' ';
+            phrase[n++] = '(';
+            for (char ch : text) phrase[n++] = ch;
+            phrase[n++] = ')';
+        }
+        if (respond(msg, code == 0 ? 400 : code, {phrase, n}, {}, src, o, c)) {
+            c.add(src.port_id, code == 505   ? Counter::sip_version_rejected
+                               : code == 416 ? Counter::sip_uri_scheme_rejected
+                                             : Counter::sip_malformed_request_rejected);
+        }
+        return o;
+    }
+    if (!known) {
+        c.add(src.port_id, Counter::sip_unknown_source_dropped);
+        return o;
+    }
+    const Method m = msg.method();
+    const bool for_us = addressed_to_us(msg.request_uri());
+    if (m == Method::ack) {
+        // With no transaction layer yet, an ACK can only be for one of our final answers.
+        c.add(src.port_id, for_us ? Counter::sip_ack_absorbed : Counter::sip_not_handled);
+        return o;
+    }
+    // RFC 3261 §16.3 item 3: a request we would forward with Max-Forwards 0 gets 483.
+    if (!for_us) {
+        if (const sip::HeaderField* mf = msg.find(HeaderId::max_forwards)) {
+            std::uint32_t v = 1;
+            if (sip::parse_max_forwards(mf->value, v) == sip::Reason::none && v == 0) {
+                if (respond(msg, 483, "Too Many Hops", {}, src, o, c))
+                    c.add(src.port_id, Counter::sip_max_forwards_exhausted);
+                return o;
+            }
+        }
+    }
+    switch (m) {
+    case Method::options:
+        if (for_us) {
+            // RFC 3261 §11.2; §16.3 item 3 lets a proxy answer an OPTIONS with Max-Forwards 0
+            // that is addressed to itself.
+            if (respond(msg, 200, "OK", kOptionsLines, src, o, c))
+                c.add(src.port_id, Counter::sip_options_answered);
+        } else {
+            c.add(src.port_id, Counter::sip_not_handled);
+        }
+        return o;
+    case Method::register_:
+        o.action = SipOutcome::Action::punt;
+        o.punt_kind = RingKind::sip_register;
+        c.add(src.port_id, Counter::sip_register_punted);
+        return o;
+    case Method::invite:
+    case Method::bye:
+    case Method::cancel:
+        // The transaction and call layers come with a later issue.
+        c.add(src.port_id, Counter::sip_not_handled);
+        return o;
+    default:
+        // RFC 3261 §8.2.1: 405 with Allow for a method we do not handle.
+        if (respond(msg, 405, "Method Not Allowed", kAllowLine, src, o, c))
+            c.add(src.port_id, Counter::sip_method_not_allowed);
+        return o;
+    }
+}
+
+}  // namespace palisade::dp

@@ -1,0 +1,121 @@
+// The first SIP behaviour of a worker (DESIGN.md §4 "Everywhere"), run by the owner worker of a
+// message: OPTIONS to Palisade answered 200 for known sources, Max-Forwards (483), malformed
+// requests (400 with the reason), unsupported methods (405 with Allow), REGISTER and responses
+// to control-plane requests punted, silent counted drops for unknown sources and malformed
+// responses. Pure logic over a framed sip::Message: the worker does the I/O. No allocation,
+// locks, logging, exceptions or syscalls.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/contract/config_spec.hpp"
+#include "dataplane/contract/counters.hpp"
+#include "dataplane/contract/rings.hpp"
+#include "parsers/sip/message.hpp"
+
+namespace palisade::dp {
+
+/// Allow header value: the methods Palisade handles (spec: ACK, BYE, INVITE, OPTIONS, REGISTER;
+/// CANCEL for pending INVITEs, RFC 3261 §9).
+inline constexpr std::string_view kAllowValue = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
+/// Accept header value: SDP is the only body Palisade reads.
+inline constexpr std::string_view kAcceptValue = "application/sdp";
+/// Supported header value: session timers (RFC 4028). 100rel is not supported (DESIGN.md §4).
+inline constexpr std::string_view kSupportedValue = "timer";
+
+/// Sources Palisade answers: for now the trunks' allowed subnets (later the policy snapshot's
+/// source index, with registered contacts). Immutable after construction (dp: ro).
+class KnownSources {
+public:
+    KnownSources() = default;
+    /// Every subnet of every trunk.
+    explicit KnownSources(const std::vector<TrunkSpec>& trunks);
+    /// Adds one prefix (start-up only).
+    void add(Ipv4Prefix p);
+    /// True when ip (host order) is inside one of the prefixes. O(prefixes): trunks are few and
+    /// the masks are compared as plain integers; a trie comes with the policy snapshot.
+    bool contains(std::uint32_t ip) const noexcept;
+    std::size_t size() const noexcept { return prefixes_.size(); }
+
+private:
+    struct Masked {
+        std::uint32_t net;
+        std::uint32_t mask;
+    };
+    std::vector<Masked> prefixes_;
+};
+
+/// Where a datagram came from and which port it arrived on.
+struct SipSource {
+    std::uint32_t src_ip = 0;    ///< host order
+    std::uint32_t dst_ip = 0;    ///< host order: our address it was sent to
+    std::uint16_t src_port = 0;
+    std::uint16_t dst_port = 0;
+    std::uint16_t port_id = 0;   ///< DPDK port id (counter row)
+};
+
+/// What the stage decided.
+struct SipOutcome {
+    enum class Action : std::uint8_t {
+        drop,   ///< nothing to send (counted); the worker frees the packet
+        reply,  ///< send reply[0, reply_length) to reply_ip:reply_port from the arrival port
+        punt,   ///< copy the datagram to the control plane as punt_kind
+    };
+    Action action = Action::drop;
+    std::uint32_t reply_ip = 0;
+    std::uint16_t reply_port = 0;
+    std::size_t reply_length = 0;
+    RingKind punt_kind = RingKind::none;
+};
+
+/// Per-worker SIP stage state (dp: owner worker only).
+class SipStage {
+public:
+    /// Largest reply the stage builds.
+    static constexpr std::size_t kReplyMax = 4096;
+
+    /// known: the sources to answer (must outlive the stage); our_addresses: every interface
+    /// address (host order), for "addressed to Palisade"; worker: this worker's index (tags).
+    SipStage(const KnownSources* known, std::span<const std::uint32_t> our_addresses,
+             unsigned worker, std::uint64_t tag_salt) noexcept;
+
+    /// Handles one datagram framed into msg (status = what msg.parse returned). Writes a reply
+    /// into the stage's buffer (reply()) when the outcome says so. Counts every outcome.
+    SipOutcome handle(const sip::Message& msg, sip::ParseStatus status, const SipSource& src,
+                      WorkerCounters& c) noexcept;
+
+    /// The reply built by the last handle() that returned Action::reply.
+    std::string_view reply(const SipOutcome& o) const noexcept {
+        return {reply_.data(), o.reply_length};
+    }
+
+    /// True when the Request-URI names Palisade: no user part, or one of our addresses as host.
+    bool addressed_to_us(std::string_view request_uri) const noexcept;
+
+private:
+    SipOutcome handle_request(const sip::Message& msg, const SipSource& src,
+                              WorkerCounters& c) noexcept;
+    SipOutcome handle_response(const sip::Message& msg, sip::ParseStatus status,
+                               const SipSource& src, WorkerCounters& c) noexcept;
+    /// Builds a response into reply_; fills o for sending back per the top Via (RFC 3261
+    /// §18.2.2). Returns false (counted sip_reply_failed) when it does not fit.
+    bool respond(const sip::Message& msg, int code, std::string_view phrase,
+                 std::string_view extra_lines, const SipSource& src, SipOutcome& o,
+                 WorkerCounters& c) noexcept;
+    std::string_view next_tag() noexcept;
+
+    const KnownSources* known_;
+    std::array<std::uint32_t, kMaxPorts> ours_{};
+    std::size_t our_count_ = 0;
+    unsigned worker_;
+    std::uint64_t tag_counter_;
+    std::array<char, 24> tag_{};
+    std::array<char, kReplyMax> reply_{};
+};
+
+}  // namespace palisade::dp

@@ -1,0 +1,455 @@
+#include "dataplane/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <cstring>
+
+#include "parsers/sip/values.hpp"
+
+namespace palisade::dp {
+namespace {
+
+int g_meta_offset = -1;
+
+SipMeta* meta_of(rte_mbuf* m) noexcept { return RTE_MBUF_DYNFIELD(m, g_meta_offset, SipMeta*); }
+
+}  // namespace
+
+bool register_sip_meta(std::string& error) {
+    if (g_meta_offset >= 0) return true;
+    static const rte_mbuf_dynfield desc = {"palisade_sip_meta", sizeof(SipMeta), alignof(SipMeta), 0};
+    const int off = rte_mbuf_dynfield_register(&desc);
+    if (off < 0) {
+        error = std::string("cannot register the mbuf field for handoffs: ") + rte_strerror(rte_errno);
+        return false;
+    }
+    g_meta_offset = off;
+    return true;
+}
+
+// --- Worker -----------------------------------------------------------------------------------
+
+Worker::Worker(Engine& engine, unsigned index)
+    : engine_(engine),
+      index_(index),
+      counters_(&engine.counters(index)),
+      stage_(&engine.config().known, engine.addresses(), index, rte_rdtsc() << 16),
+      timers_(engine.config().timers_per_worker) {}
+
+Worker::~Worker() {
+    for (auto& p : l3_) {
+        if (p) p->arp().clear();
+    }
+}
+
+bool Worker::init(std::string& error) {
+    const EngineConfig& cfg = engine_.config();
+    const std::uint64_t hz = rte_get_tsc_hz();
+    drain_tsc_ = hz / 1'000'000 * cfg.drain_us;
+    tick_tsc_ = hz / 1000;
+    for (const EnginePort& p : cfg.ports) {
+        L3PortConfig lc;
+        lc.port.port_id = p.port_id;
+        lc.port.mac = p.mac;
+        lc.port.ip = p.spec.address.addr;
+        lc.port.prefix_len = p.spec.address.len;
+        lc.port.gateway = p.spec.gateway;
+        lc.port.sip_port = p.spec.sip_port;
+        lc.port.mtu = p.spec.mtu;
+        lc.tx_queue = static_cast<std::uint16_t>(index_);
+        lc.direct_pool = cfg.pools.mbufs;
+        lc.indirect_pool = cfg.pools.indirect;
+        lc.worker_index = static_cast<std::uint16_t>(index_);
+        lc.worker_count = static_cast<std::uint16_t>(cfg.workers);
+        const int socket = rte_eth_dev_socket_id(p.port_id);
+        auto l3 = std::make_unique<L3Port>(lc, socket < 0 ? 0 : socket);
+        if (!l3->ok()) {
+            error = "interface " + p.spec.name + ": worker " + std::to_string(index_) +
+                    ": L2/L3 set-up failed: " + l3->err();
+            return false;
+        }
+        l3_.push_back(std::move(l3));
+    }
+    return true;
+}
+
+void Worker::announce(std::uint64_t now_tsc) noexcept {
+    for (auto& p : l3_) p->start(now_tsc, *counters_);
+}
+
+std::uint16_t Worker::row(std::size_t port_index) const noexcept {
+    return l3_[port_index]->port().port_id;
+}
+
+void Worker::flush() noexcept {
+    for (auto& p : l3_) p->flush_tx(*counters_);
+}
+
+unsigned Worker::poll(std::uint64_t now) noexcept {
+    unsigned work = 0;
+    rte_mbuf* pkts[kBurst];
+    void* objs[kBurst];
+    const std::size_t nports = l3_.size();
+
+    // 1. Every port's queue of this worker (queue index = worker index).
+    for (std::size_t i = 0; i < nports; ++i) {
+        L3Port& port = *l3_[i];
+        const std::uint16_t n =
+            rte_eth_rx_burst(port.port().port_id, static_cast<std::uint16_t>(index_), pkts, kBurst);
+        if (n == 0) continue;
+        work += n;
+        std::uint64_t bytes = 0;
+        for (std::uint16_t j = 0; j < n; ++j) bytes += rte_pktmbuf_pkt_len(pkts[j]);
+        counters_->add(port.port().port_id, Counter::rx_packets, n);
+        counters_->add(port.port().port_id, Counter::rx_bytes, bytes);
+        for (std::uint16_t j = 0; j < n; ++j) {
+            if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
+            UdpDatagram d;
+            if (l3_input(port, pkts[j], now, d, *counters_) == RxVerdict::sip) on_datagram(i, d, now);
+        }
+    }
+
+    // 2. SIP messages other workers received for calls this worker owns.
+    unsigned n = rte_ring_sc_dequeue_burst(engine_.handoff_ring(index_), objs, kBurst, nullptr);
+    for (unsigned j = 0; j < n; ++j) on_handoff(static_cast<rte_mbuf*>(objs[j]), now);
+    work += n;
+
+    // 3. Datagrams the control plane sends through this worker.
+    n = rte_ring_sc_dequeue_burst(engine_.inject_ring(index_), objs, kBurst, nullptr);
+    for (unsigned j = 0; j < n; ++j) on_inject(static_cast<RingMessage*>(objs[j]), now);
+    work += n;
+
+    // 4. L2/L3 timers (ARP retries, reassembly expiry) and the timer wheel (1 ms ticks).
+    for (auto& p : l3_) p->poll(now, *counters_);
+    if (now >= next_tick_) {
+        const std::uint64_t target = now / tick_tsc_;
+        if (ticks_ == 0) ticks_ = target;  // first poll: start the wheel at the present
+        // No SIP timer users yet (transactions come with a later issue): nothing to fire.
+        timers_.advance(target - ticks_ + timers_.now(), [](TimerHandle, std::uint32_t, std::uint64_t) {});
+        ticks_ = target;
+        next_tick_ = (target + 1) * tick_tsc_;
+    }
+
+    // 5. Buffered tx: drain every drain_us while busy, and at once when this poll was idle
+    // (nothing more is coming to fill the burst).
+    bool staged = false;
+    for (auto& p : l3_) staged |= p->staged() != 0;
+    if (staged && (work == 0 || now - last_drain_ >= drain_tsc_)) {
+        flush();
+        last_drain_ = now;
+    }
+
+    // 6. This worker holds no reference into any RCU-protected object between polls.
+    rte_rcu_qsbr_quiescent(engine_.rcu(), index_);
+    return work;
+}
+
+void Worker::on_datagram(std::size_t port_index, const UdpDatagram& d, std::uint64_t now) noexcept {
+    SipMeta meta;
+    meta.src_ip = d.src_ip;
+    meta.dst_ip = d.dst_ip;
+    meta.src_port = d.src_port;
+    meta.dst_port = d.dst_port;
+    meta.length = d.length;
+    meta.port_index = static_cast<std::uint16_t>(port_index);
+    const sip::ParseStatus st = msg_.parse({d.payload, d.length});
+    const unsigned workers = engine_.workers();
+    unsigned owner = index_;
+    if (workers > 1 && !msg_.start_line().empty()) {
+        bool by_call_id = true;
+        if (!msg_.is_request()) {
+            // A response to a request we originated carries our branch in its top Via (RFC 3261
+            // §18.2.1): its originator owns it. The control plane's are punted by any worker.
+            sip::Via via;
+            const sip::ValueRange vias = msg_.values(sip::HeaderId::via);
+            auto it = vias.begin();
+            if (it != vias.end() && sip::parse_via(*it, via) == sip::Reason::none) {
+                const BranchOwner bo = parse_branch(via.branch);
+                if (bo.kind == BranchOwner::Kind::control_plane) {
+                    by_call_id = false;
+                } else if (bo.kind == BranchOwner::Kind::worker && bo.worker < workers) {
+                    owner = bo.worker;
+                    by_call_id = false;
+                }
+            }
+        }
+        if (by_call_id) {
+            if (const sip::HeaderField* f = msg_.find(sip::HeaderId::call_id))
+                owner = owner_worker(f->value, workers);
+        }
+    }
+    if (owner == index_) {
+        process(port_index, d.m, d.payload, d.length, st, meta, now);
+        return;
+    }
+    // Hand off to the owner: the mbuf travels with its metadata; the owner re-frames it (a
+    // Message is too large to copy, and framing is cheaper than a copy of one).
+    if (d.in_scratch) {
+        // The payload is in our scratch only; in the chain it starts after the headers.
+        meta.payload_offset = static_cast<std::uint32_t>(d.m->l2_len + d.m->l3_len + 8);
+    } else {
+        meta.payload_offset =
+            static_cast<std::uint32_t>(d.payload - rte_pktmbuf_mtod(d.m, const char*));
+    }
+    *meta_of(d.m) = meta;
+    const std::uint16_t r = row(port_index);
+    if (rte_ring_mp_enqueue(engine_.handoff_ring(owner), d.m) != 0) {
+        counters_->add(r, Counter::handoff_ring_full);
+        rte_pktmbuf_free(d.m);
+        return;
+    }
+    counters_->add(r, Counter::handoff_out);
+}
+
+void Worker::on_handoff(rte_mbuf* m, std::uint64_t now) noexcept {
+    const SipMeta meta = *meta_of(m);
+    counters_->add(row(meta.port_index), Counter::handoff_in);
+    // Contiguous data is read in place; a chain is copied into this worker's scratch.
+    const char* p = static_cast<const char*>(
+        rte_pktmbuf_read(m, meta.payload_offset, meta.length, scratch_.data()));
+    if (p == nullptr) {
+        counters_->add(row(meta.port_index), Counter::steer_unparsable);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (p == scratch_.data()) counters_->add(row(meta.port_index), Counter::rx_multiseg_linearised);
+    const sip::ParseStatus st = msg_.parse({p, meta.length});
+    process(meta.port_index, m, p, meta.length, st, meta, now);
+}
+
+void Worker::process(std::size_t port_index, rte_mbuf* m, const char* payload, std::uint16_t length,
+                     sip::ParseStatus st, const SipMeta& meta, std::uint64_t now) noexcept {
+    SipSource src;
+    src.src_ip = meta.src_ip;
+    src.dst_ip = meta.dst_ip;
+    src.src_port = meta.src_port;
+    src.dst_port = meta.dst_port;
+    src.port_id = row(port_index);
+    const SipOutcome o = stage_.handle(msg_, st, src, *counters_);
+    switch (o.action) {
+    case SipOutcome::Action::drop:
+        break;
+    case SipOutcome::Action::reply: {
+        const std::string_view text = stage_.reply(o);
+        rte_mbuf* out = rte_pktmbuf_alloc(engine_.config().pools.mbufs);
+        char* dst = out == nullptr ? nullptr
+                                   : rte_pktmbuf_append(out, static_cast<std::uint16_t>(text.size()));
+        if (dst == nullptr || text.size() > 0xffff) {
+            if (out != nullptr) rte_pktmbuf_free(out);
+            counters_->add(src.port_id, Counter::sip_reply_failed);
+            break;
+        }
+        std::memcpy(dst, text.data(), text.size());
+        // udp_output counts its own drops (ARP queue full, no route, ...).
+        udp_output(*l3_[port_index], out, o.reply_ip, o.reply_port, now, *counters_);
+        break;
+    }
+    case SipOutcome::Action::punt:
+        punt(o.punt_kind, meta, payload, length, now);
+        break;
+    }
+    rte_pktmbuf_free(m);
+}
+
+void Worker::punt(RingKind kind, const SipMeta& meta, const char* payload, std::uint16_t length,
+                  std::uint64_t now) noexcept {
+    const std::uint16_t r = row(meta.port_index);
+    if (length > kRingPayloadMax) {
+        counters_->add(r, Counter::punt_too_large);
+        return;
+    }
+    void* obj = nullptr;
+    if (rte_mempool_get(engine_.config().pools.messages, &obj) != 0) {
+        counters_->add(r, Counter::punt_no_buffer);
+        return;
+    }
+    auto* msg = static_cast<RingMessage*>(obj);
+    msg->kind = kind;
+    msg->port = meta.port_index;
+    msg->worker = static_cast<std::uint16_t>(index_);
+    msg->flags = 0;
+    msg->remote_ip = meta.src_ip;
+    msg->local_ip = meta.dst_ip;
+    msg->remote_port = meta.src_port;
+    msg->local_port = meta.dst_port;
+    msg->rx_tsc = now;
+    msg->cookie = 0;
+    msg->length = length;
+    std::memcpy(msg->payload, payload, length);
+    if (rte_ring_sp_enqueue(engine_.punt_ring(index_), msg) != 0) {
+        rte_mempool_put(engine_.config().pools.messages, msg);
+        counters_->add(r, Counter::punt_ring_full);
+        return;
+    }
+    counters_->add(r, Counter::punt_sent);
+}
+
+void Worker::on_inject(RingMessage* r, std::uint64_t now) noexcept {
+    rte_mempool* messages = engine_.config().pools.messages;
+    const bool port_ok = r->port < l3_.size();
+    const std::uint16_t crow = port_ok ? row(r->port) : row(0);
+    counters_->add(crow, Counter::inject_received);
+    rte_mbuf* m = nullptr;
+    char* dst = nullptr;
+    if (r->kind != RingKind::inject_sip || !port_ok || r->length == 0 || r->length > kRingPayloadMax ||
+        (m = rte_pktmbuf_alloc(engine_.config().pools.mbufs)) == nullptr ||
+        (dst = rte_pktmbuf_append(m, static_cast<std::uint16_t>(r->length))) == nullptr) {
+        // A missing mbuf is counted as a failed send; the rest is a bad message.
+        counters_->add(crow, (r->kind == RingKind::inject_sip && port_ok && r->length != 0 &&
+                              r->length <= kRingPayloadMax && m == nullptr)
+                                 ? Counter::inject_send_failed
+                                 : Counter::inject_bad);
+        if (m != nullptr) rte_pktmbuf_free(m);
+        rte_mempool_put(messages, r);
+        return;
+    }
+    std::memcpy(dst, r->payload, r->length);
+    const std::uint32_t ip = r->remote_ip;
+    const std::uint16_t port = r->remote_port;
+    const std::size_t port_index = r->port;
+    rte_mempool_put(messages, r);
+    if (udp_output(*l3_[port_index], m, ip, port, now, *counters_)) {
+        counters_->add(crow, Counter::inject_sent);
+    } else {
+        counters_->add(crow, Counter::inject_send_failed);
+    }
+}
+
+int Worker::run() noexcept {
+    const std::uint32_t backoff_us = engine_.config().idle_backoff_us;
+    WorkerLoadCounters& load = engine_.load(index_);
+    auto bump = [](std::atomic<std::uint64_t>& a, std::uint64_t n) {
+        a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    };
+    // Local sums, published once per 1024 polls and at exit: no store per poll to a line the
+    // control plane reads.
+    std::uint64_t busy = 0, idle = 0, polls = 0, busy_polls = 0;
+    std::uint64_t start = rte_rdtsc();
+    while (!engine_.stop_requested()) {
+        const unsigned work = poll(start);
+        std::uint64_t end = rte_rdtsc();
+        ++polls;
+        if (work != 0) {
+            busy += end - start;
+            ++busy_polls;
+        } else {
+            if (backoff_us != 0) {
+                // Only after a poll that found nothing: test and demo configs keep a small
+                // machine usable; production sets 0 (DESIGN.md §2).
+                rte_delay_us_sleep(backoff_us);
+                end = rte_rdtsc();
+            }
+            idle += end - start;
+        }
+        start = end;
+        if ((polls & 1023) == 0) {
+            bump(load.busy_cycles, busy);
+            bump(load.idle_cycles, idle);
+            bump(load.polls, polls);
+            bump(load.busy_polls, busy_polls);
+            busy = idle = polls = busy_polls = 0;
+        }
+    }
+    flush();
+    bump(load.busy_cycles, busy);
+    bump(load.idle_cycles, idle);
+    bump(load.polls, polls);
+    bump(load.busy_polls, busy_polls);
+    return 0;
+}
+
+// --- Engine -----------------------------------------------------------------------------------
+
+Engine::~Engine() {
+    workers_.clear();
+    for (auto* v : {&handoff_, &punt_, &inject_}) {
+        for (rte_ring* r : *v) {
+            // Whatever is still queued goes back to its pool.
+            void* obj = nullptr;
+            while (rte_ring_dequeue(r, &obj) == 0) {
+                if (v == &handoff_) {
+                    rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+                } else {
+                    rte_mempool_put(config_.pools.messages, obj);
+                }
+            }
+            rte_ring_free(r);
+        }
+        v->clear();
+    }
+    rte_free(rcu_);
+}
+
+bool Engine::init(const EngineConfig& config, std::string& error) {
+    config_ = config;
+    const unsigned n = config.workers;
+    if (n == 0 || n > kMaxWorkers) {
+        error = "need 1.." + std::to_string(kMaxWorkers) + " workers, got " + std::to_string(n);
+        return false;
+    }
+    if (config.ports.size() > kMaxPorts) {
+        error = "at most " + std::to_string(kMaxPorts) + " interfaces";
+        return false;
+    }
+    if (!register_sip_meta(error)) return false;
+    for (const EnginePort& p : config.ports) addresses_.push_back(p.spec.address.addr);
+    counters_ = std::make_unique<WorkerCounters[]>(n);
+    loads_ = std::make_unique<WorkerLoadCounters[]>(n);
+    const unsigned ring_size = rte_align32pow2(config.ring_size < 64 ? 64 : config.ring_size);
+    for (unsigned w = 0; w < n; ++w) {
+        const std::string suffix = config.tag + "_" + std::to_string(w);
+        // Handoff: any worker enqueues (multi-producer), only its owner dequeues.
+        rte_ring* h = rte_ring_create(("pal_ho" + suffix).c_str(), ring_size, SOCKET_ID_ANY,
+                                      RING_F_SC_DEQ);
+        // Punt and inject: exactly one producer and one consumer each.
+        rte_ring* p = rte_ring_create(("pal_pu" + suffix).c_str(), ring_size, SOCKET_ID_ANY,
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        rte_ring* i = rte_ring_create(("pal_in" + suffix).c_str(), ring_size, SOCKET_ID_ANY,
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (h) handoff_.push_back(h);
+        if (p) punt_.push_back(p);
+        if (i) inject_.push_back(i);
+        if (!h || !p || !i) {
+            error = std::string("cannot create the rings of worker ") + std::to_string(w) + ": " +
+                    rte_strerror(rte_errno);
+            return false;
+        }
+    }
+    const std::size_t sz = rte_rcu_qsbr_get_memsize(n);
+    rcu_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("pal_rcu", sz, RTE_CACHE_LINE_SIZE));
+    if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, n) != 0) {
+        error = "cannot create the RCU variable";
+        return false;
+    }
+    for (unsigned w = 0; w < n; ++w) {
+        rte_rcu_qsbr_thread_register(rcu_, w);
+        rte_rcu_qsbr_thread_online(rcu_, w);
+        auto worker = std::make_unique<Worker>(*this, w);
+        if (!worker->init(error)) return false;
+        workers_.push_back(std::move(worker));
+    }
+    return true;
+}
+
+std::uint64_t Engine::sum(Counter c, int row) const noexcept {
+    std::uint64_t total = 0;
+    for (unsigned w = 0; w < workers_.size(); ++w) {
+        if (row >= 0) {
+            total += counters_[w].get(static_cast<std::uint16_t>(row), c);
+        } else {
+            for (std::uint16_t r = 0; r < kMaxPorts; ++r) total += counters_[w].get(r, c);
+        }
+    }
+    return total;
+}
+
+}  // namespace palisade::dp

@@ -1,0 +1,551 @@
+// The worker loop through EAL (--no-huge --no-pci --in-memory) on net_ring ports made with
+// rte_eth_from_rings: packets are generated into the port's rx rings and read back from its tx
+// rings. Two workers are driven from the test thread, one poll at a time, so that handoffs are
+// deterministic.
+#include "dataplane/worker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/eal.hpp"
+#include "dataplane/port.hpp"
+#include "parsers/sip/message.hpp"
+
+namespace palisade::dp {
+namespace {
+
+constexpr std::uint32_t ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
+    return (a << 24) | (b << 16) | (c << 8) | d;
+}
+
+constexpr std::uint32_t kOurIp = ip4(10, 0, 0, 1);
+constexpr std::uint32_t kPeerIp = ip4(10, 0, 0, 2);       // inside the trunk's 10.0.0.0/25
+constexpr std::uint32_t kStrangerIp = ip4(10, 0, 0, 200);  // on-link, outside every trunk
+const rte_ether_addr kPeerMac = {{0x02, 0, 0, 0, 0, 0x02}};
+const rte_ether_addr kStrangerMac = {{0x02, 0, 0, 0, 0, 0xc8}};
+constexpr unsigned kWorkers = 2;
+
+/// What came out of a tx ring.
+struct Sent {
+    rte_ether_addr eth_dst, eth_src;
+    std::uint32_t src_ip, dst_ip;
+    std::uint16_t src_port, dst_port;
+    bool udp_checksum_ok;
+    std::string payload;
+};
+
+class WorkerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        std::string err;
+        EalSpec spec;
+        spec.lcores = "0";
+        spec.args = {"--no-huge", "--no-pci", "--in-memory", "-m", "512", "--log-level", "*:error"};
+        spec.mbuf_count = 4095;
+        ASSERT_TRUE(eal_init(build_eal_args("worker_test", spec, {}, false), err)) << err;
+        ASSERT_TRUE(create_pools(spec, 256, "_wt", 0, pools_, err)) << err;
+        for (unsigned q = 0; q < kWorkers; ++q) {
+            rx_[q] = rte_ring_create(("wt_rx" + std::to_string(q)).c_str(), 1024, 0,
+                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
+            tx_[q] = rte_ring_create(("wt_tx" + std::to_string(q)).c_str(), 1024, 0,
+                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
+            ASSERT_NE(rx_[q], nullptr);
+            ASSERT_NE(tx_[q], nullptr);
+        }
+        const int pid = create_ring_port("wt_ring", rx_, kWorkers, tx_, kWorkers, err);
+        ASSERT_GE(pid, 0) << err;
+        port_id_ = static_cast<std::uint16_t>(pid);
+        InterfaceSpec ifs;
+        ifs.name = "access";
+        ifs.device = "wt_ring";
+        ifs.address = {kOurIp, 24};
+        ifs.sip_port = 5060;
+        PortInfo info;
+        ASSERT_TRUE(configure_port(port_id_, ifs, kWorkers, pools_.mbufs, info, err)) << err;
+        std::memcpy(our_mac_.addr_bytes, info.mac, 6);
+
+        EngineConfig cfg;
+        cfg.workers = kWorkers;
+        cfg.ports.push_back({port_id_, ifs, our_mac_});
+        cfg.pools = pools_;
+        cfg.ring_size = 64;
+        cfg.timers_per_worker = 1024;
+        cfg.known.add({ip4(10, 0, 0, 0), 25});
+        cfg.tag = "_wt";
+        engine_ = new Engine;
+        ASSERT_TRUE(engine_->init(cfg, err)) << err;
+        // Neighbours known up front, so that replies leave at once (ARP has its own tests).
+        const std::uint64_t now = rte_rdtsc();
+        for (unsigned w = 0; w < kWorkers; ++w) {
+            engine_->worker(w).l3(0).arp().learn(kPeerIp, kPeerMac, now, true);
+            engine_->worker(w).l3(0).arp().learn(kStrangerIp, kStrangerMac, now, true);
+        }
+    }
+
+    void SetUp() override {
+        ASSERT_NE(engine_, nullptr);
+        drain_all();
+    }
+
+    /// Frame: Ethernet + IPv4 + UDP (checksum computed) + payload, into an mbuf.
+    static rte_mbuf* frame(std::uint32_t src_ip, std::uint16_t src_port, std::string_view payload,
+                           const rte_ether_addr& src_mac = kPeerMac) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pools_.mbufs);
+        EXPECT_NE(m, nullptr);
+        const std::size_t len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr) +
+                                payload.size();
+        char* p = rte_pktmbuf_append(m, static_cast<std::uint16_t>(len));
+        EXPECT_NE(p, nullptr);
+        auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
+        eth->dst_addr = our_mac_;
+        eth->src_addr = src_mac;
+        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+        std::memset(ip, 0, sizeof *ip);
+        ip->version_ihl = RTE_IPV4_VHL_DEF;
+        ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(len - sizeof(rte_ether_hdr)));
+        ip->packet_id = rte_cpu_to_be_16(7);
+        ip->time_to_live = 64;
+        ip->next_proto_id = IPPROTO_UDP;
+        ip->src_addr = rte_cpu_to_be_32(src_ip);
+        ip->dst_addr = rte_cpu_to_be_32(kOurIp);
+        ip->hdr_checksum = rte_ipv4_cksum(ip);
+        auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+        udp->src_port = rte_cpu_to_be_16(src_port);
+        udp->dst_port = rte_cpu_to_be_16(5060);
+        udp->dgram_len = rte_cpu_to_be_16(static_cast<std::uint16_t>(sizeof(rte_udp_hdr) + payload.size()));
+        udp->dgram_cksum = 0;
+        std::memcpy(udp + 1, payload.data(), payload.size());
+        udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+        return m;
+    }
+
+    static void inject_rx(unsigned queue, rte_mbuf* m) {
+        ASSERT_EQ(rte_ring_enqueue(rx_[queue], m), 0);
+    }
+
+    /// Polls every worker a few rounds (handoff needs the owner's next poll; tx drains when a
+    /// poll finds nothing).
+    static void pump(int rounds = 4) {
+        std::uint64_t now = rte_rdtsc();
+        for (int r = 0; r < rounds; ++r)
+            for (unsigned w = 0; w < kWorkers; ++w) engine_->worker(w).poll(now += 1000);
+    }
+
+    static std::vector<Sent> sent(unsigned queue) {
+        std::vector<Sent> out;
+        void* obj = nullptr;
+        while (rte_ring_dequeue(tx_[queue], &obj) == 0) {
+            auto* m = static_cast<rte_mbuf*>(obj);
+            EXPECT_EQ(m->nb_segs, 1);
+            auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+            Sent s{};
+            s.eth_dst = eth->dst_addr;
+            s.eth_src = eth->src_addr;
+            if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+                auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+                auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+                s.src_ip = rte_be_to_cpu_32(ip->src_addr);
+                s.dst_ip = rte_be_to_cpu_32(ip->dst_addr);
+                s.src_port = rte_be_to_cpu_16(udp->src_port);
+                s.dst_port = rte_be_to_cpu_16(udp->dst_port);
+                const std::uint16_t got = udp->dgram_cksum;
+                udp->dgram_cksum = 0;
+                s.udp_checksum_ok = got != 0 && rte_ipv4_udptcp_cksum(ip, udp) == got;
+                udp->dgram_cksum = got;
+                s.payload.assign(reinterpret_cast<const char*>(udp + 1),
+                                 rte_be_to_cpu_16(udp->dgram_len) - sizeof(rte_udp_hdr));
+                out.push_back(s);
+            }
+            rte_pktmbuf_free(m);
+        }
+        return out;
+    }
+
+    static void drain_all() {
+        pump(2);
+        for (unsigned q = 0; q < kWorkers; ++q) sent(q);
+        for (unsigned w = 0; w < kWorkers; ++w) {
+            void* obj = nullptr;
+            while (rte_ring_dequeue(engine_->punt_ring(w), &obj) == 0)
+                rte_mempool_put(pools_.messages, obj);
+        }
+    }
+
+    static std::uint64_t count(Counter c) { return engine_->sum(c, port_id_); }
+
+    /// A Call-ID owned by worker `w`.
+    static std::string call_id_for(unsigned w, const std::string& base = "cid") {
+        for (int i = 0;; ++i) {
+            std::string id = base + std::to_string(i) + "@10.0.0.2";
+            if (owner_worker(id, kWorkers) == w) return id;
+        }
+    }
+
+    static std::string options(const std::string& call_id, const std::string& ruri = "sip:10.0.0.1",
+                               const std::string& extra = "") {
+        return "OPTIONS " + ruri + " SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-opt1;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:probe@10.0.0.2>;tag=a1\r\n"
+               "To: <" + ruri + ">\r\n"
+               "Call-ID: " + call_id + "\r\n"
+               "CSeq: 1 OPTIONS\r\n" + extra +
+               "Content-Length: 0\r\n\r\n";
+    }
+
+    /// The To tag Palisade added, cut out of a response (to compare the rest exactly).
+    static std::string without_to_tag(const std::string& text, std::string* tag = nullptr) {
+        const std::size_t to = text.find("\r\nTo: ");
+        const std::size_t t = text.find(";tag=", to);
+        const std::size_t e = text.find("\r\n", t);
+        if (to == std::string::npos || t == std::string::npos || t > e) return text;
+        if (tag) *tag = text.substr(t + 5, e - t - 5);
+        return text.substr(0, t) + ";tag=TAG" + text.substr(e);
+    }
+
+    static inline Pools pools_{};
+    static inline rte_ring* rx_[kWorkers]{};
+    static inline rte_ring* tx_[kWorkers]{};
+    static inline std::uint16_t port_id_ = 0;
+    static inline rte_ether_addr our_mac_{};
+    static inline Engine* engine_ = nullptr;
+};
+
+TEST_F(WorkerTest, OptionsFromKnownSourceIsAnswered200WithExactHeaders) {
+    const std::string cid = call_id_for(0);
+    const std::uint64_t before = count(Counter::sip_options_answered);
+    inject_rx(0, frame(kPeerIp, 5070, options(cid)));
+    pump();
+    const std::vector<Sent> out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(sent(1).empty());
+    const Sent& s = out[0];
+    EXPECT_EQ(std::memcmp(&s.eth_dst, &kPeerMac, 6), 0);
+    EXPECT_EQ(std::memcmp(&s.eth_src, &our_mac_, 6), 0);
+    EXPECT_EQ(s.src_ip, kOurIp);
+    EXPECT_EQ(s.dst_ip, kPeerIp);
+    EXPECT_EQ(s.src_port, 5060);
+    EXPECT_EQ(s.dst_port, 5070);  // rport: back to the source port (RFC 3581 §4)
+    EXPECT_TRUE(s.udp_checksum_ok);
+    std::string tag;
+    EXPECT_EQ(without_to_tag(s.payload, &tag),
+              "SIP/2.0 200 OK\r\n"
+              "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-opt1;rport\r\n"
+              "From: <sip:probe@10.0.0.2>;tag=a1\r\n"
+              "To: <sip:10.0.0.1>;tag=TAG\r\n"
+              "Call-ID: " + cid + "\r\n"
+              "CSeq: 1 OPTIONS\r\n"
+              "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\n"
+              "Accept: application/sdp\r\n"
+              "Supported: timer\r\n"
+              "Content-Length: 0\r\n\r\n");
+    EXPECT_EQ(tag.rfind("pl00.", 0), 0u) << tag;
+    EXPECT_EQ(count(Counter::sip_options_answered), before + 1);
+}
+
+TEST_F(WorkerTest, ReplyGoesToTheViaPortWithoutRport) {
+    const std::string cid = call_id_for(0);
+    std::string req = options(cid);
+    req.replace(req.find(";rport"), 6, "");
+    inject_rx(0, frame(kPeerIp, 40000, req));
+    pump();
+    const std::vector<Sent> out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].dst_port, 5070);  // RFC 3261 §18.2.2: the sent-by port
+}
+
+TEST_F(WorkerTest, OptionsFromUnknownSourceIsDroppedAndCounted) {
+    const std::uint64_t before = count(Counter::sip_unknown_source_dropped);
+    const std::uint64_t answered = count(Counter::sip_options_answered);
+    inject_rx(0, frame(kStrangerIp, 5070, options(call_id_for(0)), kStrangerMac));
+    inject_rx(1, frame(kStrangerIp, 5070, options(call_id_for(1)), kStrangerMac));
+    pump();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::sip_unknown_source_dropped), before + 2);
+    EXPECT_EQ(count(Counter::sip_options_answered), answered);
+}
+
+TEST_F(WorkerTest, MessageIsHandedToTheWorkerOwningItsCallId) {
+    const std::string cid = call_id_for(1);
+    const std::uint64_t out0 = engine_->counters(0).get(port_id_, Counter::handoff_out);
+    const std::uint64_t in1 = engine_->counters(1).get(port_id_, Counter::handoff_in);
+    inject_rx(0, frame(kPeerIp, 5070, options(cid)));  // received by worker 0
+    engine_->worker(0).poll(rte_rdtsc());
+    EXPECT_EQ(engine_->counters(0).get(port_id_, Counter::handoff_out), out0 + 1);
+    EXPECT_EQ(rte_ring_count(engine_->handoff_ring(1)), 1u);
+    pump();
+    EXPECT_EQ(engine_->counters(1).get(port_id_, Counter::handoff_in), in1 + 1);
+    // Worker 1 answered, on its own tx queue, with its own tag.
+    EXPECT_TRUE(sent(0).empty());
+    const std::vector<Sent> out = sent(1);
+    ASSERT_EQ(out.size(), 1u);
+    std::string tag;
+    without_to_tag(out[0].payload, &tag);
+    EXPECT_EQ(tag.rfind("pl01.", 0), 0u) << tag;
+    EXPECT_NE(out[0].payload.find("Call-ID: " + cid + "\r\n"), std::string::npos);
+}
+
+TEST_F(WorkerTest, ResponsesToOurRequestsAreSteeredByTheirBranch) {
+    // A response whose Call-ID hashes to worker 0 but whose branch names worker 1.
+    char branch[kBranchMax];
+    const std::size_t n = format_branch(branch, 1, 0xabc);
+    const std::string resp = "SIP/2.0 200 OK\r\n"
+                             "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=" + std::string(branch, n) + "\r\n"
+                             "From: <sip:10.0.0.1>;tag=x\r\nTo: <sip:10.0.0.2>;tag=y\r\n"
+                             "Call-ID: " + call_id_for(0) + "\r\nCSeq: 5 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    const std::uint64_t in1 = engine_->counters(1).get(port_id_, Counter::handoff_in);
+    const std::uint64_t unmatched = count(Counter::sip_response_unmatched);
+    inject_rx(0, frame(kPeerIp, 5060, resp));
+    pump();
+    EXPECT_EQ(engine_->counters(1).get(port_id_, Counter::handoff_in), in1 + 1);
+    EXPECT_EQ(count(Counter::sip_response_unmatched), unmatched + 1);  // no transactions yet
+}
+
+TEST_F(WorkerTest, ResponsesToControlPlaneRequestsArePunted) {
+    char branch[kBranchMax];
+    const std::size_t n = format_branch(branch, -1, 0x1234);
+    const std::string resp = "SIP/2.0 200 OK\r\n"
+                             "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=" + std::string(branch, n) + "\r\n"
+                             "From: <sip:10.0.0.1>;tag=x\r\nTo: <sip:10.0.0.2>;tag=y\r\n"
+                             "Call-ID: ka1@10.0.0.1\r\nCSeq: 9 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    inject_rx(1, frame(kPeerIp, 5060, resp));
+    pump();
+    void* obj = nullptr;
+    ASSERT_EQ(rte_ring_dequeue(engine_->punt_ring(1), &obj), 0);  // punted by the receiver
+    auto* msg = static_cast<RingMessage*>(obj);
+    EXPECT_EQ(msg->kind, RingKind::sip_cp_response);
+    EXPECT_EQ(msg->text(), resp);
+    rte_mempool_put(pools_.messages, msg);
+}
+
+TEST_F(WorkerTest, MalformedRequestFromKnownSourceGets400WithTheReason) {
+    const std::string req = "OPTIONS sip:10.0.0.1 SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-bad1\r\n"
+                            "From: <sip:probe@10.0.0.2>;tag=a1\r\n"
+                            "To: <sip:10.0.0.1>\r\n"
+                            "CSeq: 1 OPTIONS\r\n"
+                            "Content-Length: 0\r\n\r\n";  // no Call-ID
+    const std::uint64_t before = count(Counter::sip_malformed_request_rejected);
+    inject_rx(0, frame(kPeerIp, 5070, req));
+    inject_rx(1, frame(kPeerIp, 5070, req));
+    pump();
+    std::vector<Sent> out = sent(0);
+    const std::vector<Sent> out1 = sent(1);
+    out.insert(out.end(), out1.begin(), out1.end());
+    ASSERT_EQ(out.size(), 2u);
+    std::string tag;
+    EXPECT_EQ(without_to_tag(out[0].payload, &tag),
+              "SIP/2.0 400 Bad Request (" + std::string(sip::reason_text(sip::Reason::missing_call_id)) + ")\r\n"
+              "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-bad1\r\n"
+              "From: <sip:probe@10.0.0.2>;tag=a1\r\n"
+              "To: <sip:10.0.0.1>;tag=TAG\r\n"
+              "CSeq: 1 OPTIONS\r\n"
+              "Content-Length: 0\r\n\r\n");
+    EXPECT_EQ(count(Counter::sip_malformed_request_rejected), before + 2);
+}
+
+TEST_F(WorkerTest, MalformedRequestFromUnknownSourceIsDroppedSilently) {
+    const std::string req = "OPTIONS sip:10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.200;branch=z9hG4bK-x\r\n"
+                            "From: <sip:a@b>;tag=1\r\nTo: <sip:10.0.0.1>\r\nCSeq: nope OPTIONS\r\n"
+                            "Call-ID: u1\r\nContent-Length: 0\r\n\r\n";
+    const std::uint64_t before = count(Counter::sip_malformed_request_dropped);
+    inject_rx(0, frame(kStrangerIp, 5060, req, kStrangerMac));
+    pump();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::sip_malformed_request_dropped), before + 1);
+}
+
+TEST_F(WorkerTest, MalformedResponseIsDroppedAndCounted) {
+    const std::string resp = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-r\r\n"
+                             "Call-ID: r1\r\nContent-Length: 0\r\n\r\n";  // no From, To, CSeq
+    const std::uint64_t before = count(Counter::sip_malformed_response_dropped);
+    inject_rx(0, frame(kPeerIp, 5060, resp));
+    pump();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::sip_malformed_response_dropped), before + 1);
+}
+
+TEST_F(WorkerTest, UnsupportedMethodGets405WithAllow) {
+    const std::string cid = call_id_for(0);
+    std::string req = options(cid);
+    req.replace(0, 7, "SUBSCRIBE");
+    req.replace(req.find("CSeq: 1 OPTIONS"), 15, "CSeq: 1 SUBSCRIBE");
+    const std::uint64_t before = count(Counter::sip_method_not_allowed);
+    inject_rx(0, frame(kPeerIp, 5070, req));
+    pump();
+    const std::vector<Sent> out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload.rfind("SIP/2.0 405 Method Not Allowed\r\n", 0), 0u) << out[0].payload;
+    EXPECT_NE(out[0].payload.find("\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\n"),
+              std::string::npos);
+    EXPECT_NE(out[0].payload.find("\r\nCSeq: 1 SUBSCRIBE\r\n"), std::string::npos);
+    EXPECT_EQ(count(Counter::sip_method_not_allowed), before + 1);
+}
+
+TEST_F(WorkerTest, MaxForwardsZeroNotForUsGets483) {
+    const std::string cid = call_id_for(0);
+    std::string req = options(cid, "sip:+31201234567@198.51.100.7");
+    req.replace(req.find("Max-Forwards: 70"), 16, "Max-Forwards: 0");
+    const std::uint64_t before = count(Counter::sip_max_forwards_exhausted);
+    inject_rx(0, frame(kPeerIp, 5070, req));
+    pump();
+    const std::vector<Sent> out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload.rfind("SIP/2.0 483 Too Many Hops\r\n", 0), 0u) << out[0].payload;
+    EXPECT_EQ(count(Counter::sip_max_forwards_exhausted), before + 1);
+}
+
+TEST_F(WorkerTest, MaxForwardsZeroOptionsForUsIsStillAnswered) {
+    std::string req = options(call_id_for(0));
+    req.replace(req.find("Max-Forwards: 70"), 16, "Max-Forwards: 0");
+    inject_rx(0, frame(kPeerIp, 5070, req));
+    pump();
+    const std::vector<Sent> out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload.rfind("SIP/2.0 200 OK\r\n", 0), 0u);
+}
+
+TEST_F(WorkerTest, OptionsForAnotherUserIsNotAnsweredYet) {
+    const std::uint64_t before = count(Counter::sip_not_handled);
+    inject_rx(0, frame(kPeerIp, 5070, options(call_id_for(0), "sip:bob@198.51.100.7")));
+    pump();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_EQ(count(Counter::sip_not_handled), before + 1);
+}
+
+TEST_F(WorkerTest, RegisterIsPuntedToTheControlPlaneByItsOwner) {
+    const std::string cid = call_id_for(1, "reg");
+    const std::string req = "REGISTER sip:10.0.0.1 SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-reg1;rport\r\n"
+                            "Max-Forwards: 70\r\n"
+                            "From: <sip:pbx1@10.0.0.1>;tag=r1\r\n"
+                            "To: <sip:pbx1@10.0.0.1>\r\n"
+                            "Call-ID: " + cid + "\r\n"
+                            "CSeq: 1 REGISTER\r\n"
+                            "Contact: <sip:pbx1@10.0.0.2:5070>\r\n"
+                            "Expires: 3600\r\n"
+                            "Content-Length: 0\r\n\r\n";
+    const std::uint64_t before = count(Counter::sip_register_punted);
+    inject_rx(0, frame(kPeerIp, 5070, req));
+    pump();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::sip_register_punted), before + 1);
+    EXPECT_EQ(rte_ring_count(engine_->punt_ring(0)), 0u);
+    void* obj = nullptr;
+    ASSERT_EQ(rte_ring_dequeue(engine_->punt_ring(1), &obj), 0);
+    auto* msg = static_cast<RingMessage*>(obj);
+    EXPECT_EQ(msg->kind, RingKind::sip_register);
+    EXPECT_EQ(msg->worker, 1);
+    EXPECT_EQ(msg->port, 0);
+    EXPECT_EQ(msg->remote_ip, kPeerIp);
+    EXPECT_EQ(msg->remote_port, 5070);
+    EXPECT_EQ(msg->local_ip, kOurIp);
+    EXPECT_EQ(msg->local_port, 5060);
+    EXPECT_EQ(msg->text(), req);
+    rte_mempool_put(pools_.messages, msg);
+}
+
+TEST_F(WorkerTest, InjectedDatagramIsSentWithTheRightHeaders) {
+    void* obj = nullptr;
+    ASSERT_EQ(rte_mempool_get(pools_.messages, &obj), 0);
+    auto* msg = static_cast<RingMessage*>(obj);
+    msg->kind = RingKind::inject_sip;
+    msg->port = 0;
+    msg->remote_ip = kPeerIp;
+    msg->remote_port = 5080;
+    const std::string text = "OPTIONS sip:10.0.0.2:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;"
+                             "branch=z9hG4bK-pl-c-1\r\nContent-Length: 0\r\n\r\n";
+    ASSERT_TRUE(msg->set_text(text));
+    const std::uint64_t before = count(Counter::inject_sent);
+    const unsigned avail = rte_mempool_avail_count(pools_.messages);
+    ASSERT_EQ(rte_ring_enqueue(engine_->inject_ring(1), msg), 0);
+    pump();
+    EXPECT_EQ(count(Counter::inject_sent), before + 1);
+    EXPECT_EQ(rte_mempool_avail_count(pools_.messages), avail + 1);  // message back in the pool
+    EXPECT_TRUE(sent(0).empty());
+    const std::vector<Sent> out = sent(1);  // the worker's own tx queue
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(std::memcmp(&out[0].eth_dst, &kPeerMac, 6), 0);
+    EXPECT_EQ(std::memcmp(&out[0].eth_src, &our_mac_, 6), 0);
+    EXPECT_EQ(out[0].src_ip, kOurIp);
+    EXPECT_EQ(out[0].dst_ip, kPeerIp);
+    EXPECT_EQ(out[0].src_port, 5060);
+    EXPECT_EQ(out[0].dst_port, 5080);
+    EXPECT_TRUE(out[0].udp_checksum_ok);
+    EXPECT_EQ(out[0].payload, text);
+}
+
+TEST_F(WorkerTest, BadInjectIsCountedAndFreed) {
+    void* obj = nullptr;
+    ASSERT_EQ(rte_mempool_get(pools_.messages, &obj), 0);
+    auto* msg = static_cast<RingMessage*>(obj);
+    msg->kind = RingKind::inject_sip;
+    msg->port = 7;  // no such interface
+    msg->set_text("x");
+    const std::uint64_t before = engine_->sum(Counter::inject_bad);
+    const unsigned avail = rte_mempool_avail_count(pools_.messages);
+    ASSERT_EQ(rte_ring_enqueue(engine_->inject_ring(0), msg), 0);
+    pump();
+    EXPECT_EQ(engine_->sum(Counter::inject_bad), before + 1);
+    EXPECT_EQ(rte_mempool_avail_count(pools_.messages), avail + 1);
+}
+
+TEST_F(WorkerTest, FullHandoffRingDropsAreCounted) {
+    // Fill worker 1's handoff ring (64 entries, one slot kept free) without polling it.
+    const std::string cid = call_id_for(1);
+    const std::uint64_t before = engine_->counters(0).get(port_id_, Counter::handoff_ring_full);
+    const unsigned capacity = rte_ring_get_capacity(engine_->handoff_ring(1));
+    const std::uint64_t now = rte_rdtsc();
+    for (unsigned i = 0; i < capacity + 5; ++i) {
+        inject_rx(0, frame(kPeerIp, 5070, options(cid)));
+        if (i % 16 == 15) engine_->worker(0).poll(now);
+    }
+    engine_->worker(0).poll(now);
+    engine_->worker(0).poll(now);
+    EXPECT_EQ(engine_->counters(0).get(port_id_, Counter::handoff_ring_full), before + 5);
+    pump(8);
+    drain_all();
+}
+
+TEST_F(WorkerTest, RunLoopAccountsBusyAndIdleCyclesAndStops) {
+    // Last test: it stops the engine. Worker 0 runs its real loop on a thread with back-off.
+    const WorkerLoad zero{};
+    (void)zero;
+    std::thread t([] { engine_->worker(0).run(); });
+    inject_rx(0, frame(kPeerIp, 5070, options(call_id_for(0))));
+    std::vector<Sent> out;
+    for (int i = 0; i < 200 && out.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        out = sent(0);
+    }
+    engine_->request_stop();
+    t.join();
+    ASSERT_EQ(out.size(), 1u);
+    const WorkerLoadCounters& load = engine_->load(0);
+    EXPECT_GT(load.polls.load(), 0u);
+    EXPECT_GE(load.busy_polls.load(), 1u);
+    EXPECT_GT(load.busy_cycles.load(), 0u);
+    EXPECT_GT(load.idle_cycles.load(), 0u);
+}
+
+}  // namespace
+}  // namespace palisade::dp
