@@ -419,16 +419,21 @@ Reason Sdp::parse_attribute_line(const Line& l) noexcept {
         const std::string_view map = next_field(rest);
         std::int16_t pt = 0;
         if (!parse_payload_type(pt_text, pt) || !skip_sp(rest).empty()) return Reason::bad_rtpmap;
+        // The clock rate is mandatory in the grammar, but RFC 4475 §3.3.15 (sdp01) itself
+        // carries "a=rtpmap:31 LPC": tolerated with clock 0, which no codec lookup matches
+        // (codec_of never takes it for G.711).
         const std::size_t s1 = map.find('/');
-        if (s1 == std::string_view::npos) return Reason::bad_rtpmap;
         const std::string_view enc = map.substr(0, s1);
-        const std::string_view after = map.substr(s1 + 1);
-        const std::size_t s2 = after.find('/');
         std::uint64_t clock = 0, channels = 0;
-        if (!is_token(enc) || !parse_uint(after.substr(0, s2), 0xffffffffu, clock) || clock == 0)
-            return Reason::bad_rtpmap;
-        if (s2 != std::string_view::npos && !parse_uint(after.substr(s2 + 1), 255, channels))
-            return Reason::bad_rtpmap;
+        if (!is_token(enc)) return Reason::bad_rtpmap;
+        if (s1 != std::string_view::npos) {
+            const std::string_view after = map.substr(s1 + 1);
+            const std::size_t s2 = after.find('/');
+            if (!parse_uint(after.substr(0, s2), 0xffffffffu, clock) || clock == 0)
+                return Reason::bad_rtpmap;
+            if (s2 != std::string_view::npos && !parse_uint(after.substr(s2 + 1), 255, channels))
+                return Reason::bad_rtpmap;
+        }
         for (Format& f : std::span<Format>(formats_ + m.first_format, m.format_count)) {
             if (f.pt != pt || !f.rtpmap_line.empty()) continue;
             f.encoding = enc;

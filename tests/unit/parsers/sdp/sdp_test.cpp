@@ -70,6 +70,12 @@ constexpr std::string_view kBaresipAnswer =
     "a=rtpmap:97 VP8/90000\r\n"
     "a=sendonly\r\n";
 
+std::string with_head(std::string_view rest) {
+    std::string s = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n";
+    s += rest;
+    return s;
+}
+
 TEST(SdpParse, SippOfferSessionFields) {
     Sdp sdp;
     ASSERT_EQ(sdp.parse(kSippOffer), Reason::none);
@@ -306,6 +312,20 @@ TEST(SdpParse, RtpmapOverridesStaticAndAppliesOnlyToItsMedia) {
     EXPECT_EQ(codec_of(*b), Codec::pcma);
 }
 
+TEST(SdpParse, RtpmapWithoutClockIsToleratedButNeverG711) {
+    // RFC 4475 §3.3.15 (sdp01) carries "a=rtpmap:31 LPC"; the message is valid SIP.
+    Sdp sdp;
+    ASSERT_EQ(sdp.parse(with_head("m=audio 4000 RTP/AVP 8 31\r\na=rtpmap:31 LPC\r\n"
+                                  "a=rtpmap:8 PCMA\r\n")),
+              Reason::none);
+    const Format* lpc = sdp.find_format(sdp.media(0), 31);
+    EXPECT_EQ(lpc->encoding, "LPC");
+    EXPECT_EQ(lpc->clock, 0u);
+    const Format* pcma = sdp.find_format(sdp.media(0), 8);
+    EXPECT_EQ(pcma->clock, 0u);   // the rtpmap overrides the static entry, clock unknown
+    EXPECT_EQ(codec_of(*pcma), Codec::other);
+}
+
 TEST(SdpParse, StaticPayloadTable) {
     ASSERT_NE(static_payload(0), nullptr);
     EXPECT_EQ(static_payload(0)->encoding, "PCMU");
@@ -325,11 +345,6 @@ struct BadCase {
     Reason want;
 };
 
-std::string with_head(std::string_view rest) {
-    std::string s = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n";
-    s += rest;
-    return s;
-}
 
 class SdpMalformed : public ::testing::TestWithParam<BadCase> {};
 
@@ -383,7 +398,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"media_pt_alpha", with_head("m=audio 4000 RTP/AVP 0 PCMA\r\n"), Reason::bad_format},
         BadCase{"media_pt_negative", with_head("m=audio 4000 RTP/AVP -1\r\n"), Reason::bad_format},
         BadCase{"media_bad_proto", with_head("m=audio 4000 RTP//AVP/ 0\r\n"), Reason::bad_media},
-        BadCase{"rtpmap_no_clock", with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus\r\n"),
+        BadCase{"rtpmap_no_encoding", with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 /8000\r\n"),
+                Reason::bad_rtpmap},
+        BadCase{"rtpmap_no_name", with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96\r\n"),
                 Reason::bad_rtpmap},
         BadCase{"rtpmap_zero_clock",
                 with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/0\r\n"), Reason::bad_rtpmap},
