@@ -451,10 +451,12 @@ RxVerdict udp_input(L3Port& port, rte_mbuf* m, std::uint32_t ihl, std::uint32_t 
     const std::uint16_t pid = p.port_id;
     const std::uint32_t off = kEthLen + ihl;
     if (total - ihl < kUdpLen) return drop(m, c, pid, Counter::udp_bad_length);
-    if (rte_pktmbuf_data_len(m) < off + kUdpLen) return drop(m, c, pid, Counter::l2_headers_split);
     auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-    auto* udp = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, off);
+    // A reassembled chain may start its UDP header in a later segment: read it through a copy.
+    rte_udp_hdr udp_copy;
+    const auto* udp = static_cast<const rte_udp_hdr*>(rte_pktmbuf_read(m, off, kUdpLen, &udp_copy));
+    if (udp == nullptr) return drop(m, c, pid, Counter::udp_bad_length);
     // RFC 768: the UDP length covers header and data and must fit the IP payload; bytes after
     // it (IP payload longer than the UDP length) are ignored.
     const std::uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
@@ -481,7 +483,10 @@ RxVerdict udp_input(L3Port& port, rte_mbuf* m, std::uint32_t ihl, std::uint32_t 
         // A reassembled datagram: make it contiguous for the parser. In place when the first
         // buffer has room (pointers into the first segment stay valid), else in scratch.
         c.add(pid, Counter::rx_multiseg_linearised);
-        if (rte_pktmbuf_linearize(m) != 0) {
+        // Only a buffer nobody else references may be written (an indirect or shared first
+        // segment would change another packet's bytes).
+        const bool writable = RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1;
+        if (!writable || rte_pktmbuf_linearize(m) != 0) {
             const void* d = rte_pktmbuf_read(m, data_off, out.length, port.scratch());
             out.payload = static_cast<const char*>(d);
             out.in_scratch = d == port.scratch();
