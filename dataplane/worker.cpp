@@ -13,6 +13,8 @@
 
 #include <cstring>
 
+#include "dataplane/counters.hpp"
+#include "dataplane/rings.hpp"
 #include "parsers/sip/values.hpp"
 
 namespace palisade::dp {
@@ -371,21 +373,9 @@ int Worker::run() noexcept {
 
 Engine::~Engine() {
     workers_.clear();
-    for (auto* v : {&handoff_, &punt_, &inject_}) {
-        for (rte_ring* r : *v) {
-            // Whatever is still queued goes back to its pool.
-            void* obj = nullptr;
-            while (rte_ring_dequeue(r, &obj) == 0) {
-                if (v == &handoff_) {
-                    rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-                } else {
-                    rte_mempool_put(config_.pools.messages, obj);
-                }
-            }
-            rte_ring_free(r);
-        }
-        v->clear();
-    }
+    for (rte_ring* r : handoff_) drain_and_free_ring(RingRole::handoff, r, nullptr);
+    for (rte_ring* r : punt_) drain_and_free_ring(RingRole::punt, r, config_.pools.messages);
+    for (rte_ring* r : inject_) drain_and_free_ring(RingRole::inject, r, config_.pools.messages);
     rte_free(rcu_);
 }
 
@@ -404,17 +394,11 @@ bool Engine::init(const EngineConfig& config, std::string& error) {
     for (const EnginePort& p : config.ports) addresses_.push_back(p.spec.address.addr);
     counters_ = std::make_unique<WorkerCounters[]>(n);
     loads_ = std::make_unique<WorkerLoadCounters[]>(n);
-    const unsigned ring_size = rte_align32pow2(config.ring_size < 64 ? 64 : config.ring_size);
     for (unsigned w = 0; w < n; ++w) {
         const std::string suffix = config.tag + "_" + std::to_string(w);
-        // Handoff: any worker enqueues (multi-producer), only its owner dequeues.
-        rte_ring* h = rte_ring_create(("pal_ho" + suffix).c_str(), ring_size, SOCKET_ID_ANY,
-                                      RING_F_SC_DEQ);
-        // Punt and inject: exactly one producer and one consumer each.
-        rte_ring* p = rte_ring_create(("pal_pu" + suffix).c_str(), ring_size, SOCKET_ID_ANY,
-                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
-        rte_ring* i = rte_ring_create(("pal_in" + suffix).c_str(), ring_size, SOCKET_ID_ANY,
-                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        rte_ring* h = create_ring(RingRole::handoff, "pal_ho" + suffix, config.ring_size);
+        rte_ring* p = create_ring(RingRole::punt, "pal_pu" + suffix, config.ring_size);
+        rte_ring* i = create_ring(RingRole::inject, "pal_in" + suffix, config.ring_size);
         if (h) handoff_.push_back(h);
         if (p) punt_.push_back(p);
         if (i) inject_.push_back(i);
@@ -441,15 +425,7 @@ bool Engine::init(const EngineConfig& config, std::string& error) {
 }
 
 std::uint64_t Engine::sum(Counter c, int row) const noexcept {
-    std::uint64_t total = 0;
-    for (unsigned w = 0; w < workers_.size(); ++w) {
-        if (row >= 0) {
-            total += counters_[w].get(static_cast<std::uint16_t>(row), c);
-        } else {
-            for (std::uint16_t r = 0; r < kMaxPorts; ++r) total += counters_[w].get(r, c);
-        }
-    }
-    return total;
+    return sum_counter(counters_.get(), workers_.size(), c, row);
 }
 
 }  // namespace palisade::dp

@@ -92,12 +92,12 @@ public:
     /// cp only. Up to n punted messages from worker's punt ring; returns how many. Each message
     /// is the caller's until it gives it back with release() (or re-uses it for inject()).
     unsigned receive_punts(unsigned worker, RingMessage** out, unsigned n) noexcept;
-    /// cp only. A message from the pool, or null when the pool is exhausted (counted).
+    /// cp only. A message from the pool (header zeroed), or null when the pool is exhausted.
     RingMessage* allocate() noexcept;
     /// Any thread. Gives a message back to the pool.
     void release(RingMessage* m) noexcept;
     /// cp only. Queues m (kind inject_sip) to worker's inject ring. On success the worker owns
-    /// it; on false (ring full, counted) the caller still does.
+    /// it; on false (ring full, or not running) the caller still does, and counts it.
     bool inject(unsigned worker, RingMessage* m) noexcept;
 
     /// The RCU variable every worker reports quiescence to once per loop; the control plane
