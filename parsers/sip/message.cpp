@@ -40,31 +40,54 @@ static_assert(sizeof(kHeaderInfo) / sizeof(kHeaderInfo[0]) == kHeaderIdCount);
 constexpr std::size_t kNameMax = 24;   // longest canonical name + 1, see headers.def
 constexpr std::size_t kSlots = 512;    // open-addressing table, power of two
 
-// Lower-case canonical names, zero-padded, for word-wise comparison.
-struct LowerNames {
-    char v[kHeaderIdCount][kNameMax];
-    constexpr LowerNames() noexcept : v{} {
-        for (std::size_t i = 0; i < kHeaderIdCount; ++i)
-            for (std::size_t j = 0; j < kHeaderInfo[i].name.size(); ++j)
-                v[i][j] = static_cast<char>(static_cast<unsigned char>(kHeaderInfo[i].name[j]) | 0x20);
+constexpr bool is_alpha_ascii(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Per known name: its lower-case form and a fold mask holding 0x20 exactly at its letters,
+// zero-padded to 32 octets. `(c | fold[i]) == lower[i]` is then an EXACT case-insensitive
+// match: a letter position accepts only that letter in either case, any other position only
+// the octet itself (so "Call\rID" never matches "call-id"). A match therefore also proves the
+// name is a token, and known names skip the per-octet token check.
+struct alignas(16) NameKey {
+    char lower[32];
+    char fold[32];
+};
+struct NameKeys {
+    NameKey key[kHeaderIdCount];
+    std::uint8_t len[kHeaderIdCount];
+    constexpr NameKeys() noexcept : key{}, len{} {
+        for (std::size_t i = 0; i < kHeaderIdCount; ++i) {
+            const std::string_view n = kHeaderInfo[i].name;
+            len[i] = static_cast<std::uint8_t>(n.size());
+            for (std::size_t j = 0; j < n.size(); ++j) {
+                const bool alpha = is_alpha_ascii(n[j]);
+                key[i].lower[j] = alpha ? static_cast<char>(n[j] | 0x20) : n[j];
+                key[i].fold[j] = alpha ? static_cast<char>(0x20) : static_cast<char>(0);
+            }
+        }
     }
 };
-constexpr LowerNames kLowerNames{};
+constexpr NameKeys kNameKeys{};
 
-// For token characters, `c | 0x20` is exact ASCII case folding: the only token characters that
-// differ in bit 5 from another token character are the letters (checked: '_' maps to DEL, which
-// is no token character, and every other token punctuation already has bit 5 set).
-constexpr std::uint32_t fold(char c) noexcept {
-    return static_cast<unsigned char>(c) | 0x20u;
+// Hash of a name: the little-endian words of its first 16 octets (bit 5 set, zero-padded),
+// multiplied and mixed. Computable from one SSE2 register (classify_name16) or octet by octet
+// (classify_name), identically. The constants were searched so that the names of headers.def
+// do not collide (a perfect hash today); a new name that collides costs one more probe, and
+// the static_assert below bounds that.
+constexpr std::uint64_t kHashK1 = 0xb566aa3354c06181ull;
+constexpr std::uint64_t kHashK2 = 0x111f92bcf9d9ac27ull;
+constexpr std::size_t hash_words(std::uint64_t lo, std::uint64_t hi) noexcept {
+    return static_cast<std::size_t>(((lo * kHashK1) ^ (hi * kHashK2)) >> 55);
 }
-// Hash of a name of length >= 2 (case-folded). The constants were searched so that the names of
-// headers.def do not collide (a perfect hash today); a new name that collides costs one more
-// probe, and the static_assert below bounds that.
-constexpr std::uint32_t name_hash(const char* s, std::size_t n) noexcept {
-    return (static_cast<std::uint32_t>(n) * 29u + fold(s[0]) * 126u + fold(s[n - 1]) * 125u +
-            fold(s[n - 2]) * 81u + fold(s[n >> 1]) * 103u) &
-           (kSlots - 1);
+constexpr std::size_t name_hash(const char* s, std::size_t n) noexcept {
+    std::uint64_t w[2] = {0, 0};
+    for (std::size_t i = 0; i < n && i < 16; ++i)
+        w[i / 8] |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i]) | 0x20u)
+                    << (8 * (i % 8));
+    return hash_words(w[0], w[1]);
 }
+static_assert(kSlots == 512, "hash_words yields 9 bits");
 
 struct NameTable {
     std::uint8_t slot[kSlots];         // HeaderId, 0 = empty
@@ -92,76 +115,102 @@ struct NameTable {
 constexpr NameTable kNameTable{};
 static_assert(kNameTable.max_probe <= 3, "retune name_hash: too many collisions");
 
-inline std::uint64_t load64(const char* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-inline std::uint32_t load32(const char* p) noexcept {
-    std::uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-
-// Case-insensitive equality of a token `s` (length n) with the lower-case padded name `lower`.
-// Overlapping word loads: both have length n, so comparing [0,8) and [n-8,n) covers all.
-inline bool name_equals(const char* s, std::size_t n, const char* lower) noexcept {
-    if (n >= 8) {
-        constexpr std::uint64_t k = 0x2020202020202020ull;
-        for (std::size_t i = 0; i + 8 <= n; i += 8)
-            if ((load64(s + i) | k) != load64(lower + i)) return false;
-        return (load64(s + n - 8) | k) == load64(lower + n - 8);
-    }
-    if (n >= 4) {
-        constexpr std::uint32_t k = 0x20202020u;
-        return (load32(s) | k) == load32(lower) && (load32(s + n - 4) | k) == load32(lower + n - 4);
-    }
+inline bool key_equals(const char* s, std::size_t n, const NameKey& k) noexcept {
     for (std::size_t i = 0; i < n; ++i)
-        if (fold(s[i]) != static_cast<unsigned char>(lower[i])) return false;
+        if (static_cast<char>(s[i] | k.fold[i]) != k.lower[i]) return false;
     return true;
 }
 
-// Classify a header name known to be a non-empty token.
-inline HeaderId classify_token(const char* s, std::size_t n) noexcept {
+// Classifies any name of n >= 1 octets (not necessarily a token): a known id only on an exact
+// case-insensitive match.
+inline HeaderId classify_name(const char* s, std::size_t n) noexcept {
     if (n == 1) return static_cast<HeaderId>(kNameTable.compact[static_cast<unsigned char>(*s)]);
     if (n >= kNameMax) return HeaderId::unknown;
     std::size_t h = name_hash(s, n);
     for (;;) {
         const std::uint8_t id = kNameTable.slot[h];
         if (id == 0) return HeaderId::unknown;
-        if (kHeaderInfo[id].name.size() == n && name_equals(s, n, kLowerNames.v[id]))
+        if (kNameKeys.len[id] == n && key_equals(s, n, kNameKeys.key[id]))
             return static_cast<HeaderId>(id);
         h = (h + 1) & (kSlots - 1);
     }
 }
 
+#if defined(__SSE2__)
+// 16 octets of 0xff then 16 of 0: loading at (16 - n) gives a mask of the first n octets.
+alignas(32) constexpr unsigned char kLengthMask[32] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+// Same as classify_name for a name of n >= 2 octets starting the 16 octets already loaded in
+// `v`: the hash and, for n <= 16, the comparison work on the register (no per-octet loop, no
+// length-dependent branch).
+inline HeaderId classify_name16(const char* s, std::size_t n, __m128i v) noexcept {
+    if (n >= kNameMax) return HeaderId::unknown;
+    const std::size_t m = n < 16 ? n : 16;
+    const __m128i len_mask =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLengthMask + 16 - m));
+    const __m128i name = _mm_and_si128(v, len_mask);
+    const __m128i folded = _mm_or_si128(name, _mm_and_si128(_mm_set1_epi8(0x20), len_mask));
+    const auto lo = static_cast<std::uint64_t>(_mm_cvtsi128_si64(folded));
+    const auto hi = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(folded, folded)));
+    std::size_t h = hash_words(lo, hi);
+    for (;;) {
+        const std::uint8_t id = kNameTable.slot[h];
+        if (id == 0) return HeaderId::unknown;
+        const NameKey& k = kNameKeys.key[id];
+        if (n <= 16) {
+            // Zero beyond n on both sides, so equal registers also mean equal lengths.
+            const __m128i x =
+                _mm_or_si128(name, _mm_load_si128(reinterpret_cast<const __m128i*>(k.fold)));
+            const auto eq = _mm_movemask_epi8(
+                _mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(k.lower))));
+            if (eq == 0xffff && k.lower[16] == 0) return static_cast<HeaderId>(id);
+        } else if (kNameKeys.len[id] == n && key_equals(s, n, k)) {
+            return static_cast<HeaderId>(id);
+        }
+        h = (h + 1) & (kSlots - 1);
+    }
+}
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // Line ends. Returns the first CR or LF in [p, end), or end.
+//
+// 64 octets per iteration (four SSE2 compares folded into one 64-bit mask): most SIP header
+// lines end within the first iteration, so the loop branch is well predicted; the cost of a
+// mispredicted exit dominates a line, not the loads. Measured with BM_Frame/palisade/*.
+
+#if defined(__SSE2__)
+inline std::uint32_t line_break_mask16(const char* p) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')))));
+}
+#endif
 
 inline const char* find_line_break(const char* p, const char* end) noexcept {
-#if defined(__AVX2__)
-    const __m256i cr32 = _mm256_set1_epi8('\r');
-    const __m256i lf32 = _mm256_set1_epi8('\n');
-    while (end - p >= 32) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-        const auto m = static_cast<std::uint32_t>(_mm256_movemask_epi8(
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, cr32), _mm256_cmpeq_epi8(v, lf32))));
-        if (m != 0) return p + __builtin_ctz(m);
-        p += 32;
-    }
-#endif
 #if defined(__SSE2__)
-    const __m128i cr = _mm_set1_epi8('\r');
-    const __m128i lf = _mm_set1_epi8('\n');
+    while (end - p >= 64) {
+        const std::uint64_t m = static_cast<std::uint64_t>(line_break_mask16(p)) |
+                                static_cast<std::uint64_t>(line_break_mask16(p + 16)) << 16 |
+                                static_cast<std::uint64_t>(line_break_mask16(p + 32)) << 32 |
+                                static_cast<std::uint64_t>(line_break_mask16(p + 48)) << 48;
+        if (m != 0) return p + __builtin_ctzll(m);
+        p += 64;
+    }
     while (end - p >= 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const auto m = static_cast<std::uint32_t>(
-            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf))));
+        const std::uint32_t m = line_break_mask16(p);
         if (m != 0) return p + __builtin_ctz(m);
         p += 16;
     }
 #endif
     while (p < end && *p != '\r' && *p != '\n') ++p;
+    return p;
+}
+
+// End of a header name: the first ':', SP, HTAB, CR or LF in [p, end), or end.
+inline const char* scan_name(const char* p, const char* end) noexcept {
+    while (p < end && *p != ':' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') ++p;
     return p;
 }
 
@@ -193,9 +242,8 @@ char header_compact(HeaderId id) noexcept {
 }
 
 HeaderId header_id(std::string_view name) noexcept {
-    // The fast classifier relies on token characters (see fold()).
-    if (!is_token(name)) return HeaderId::unknown;
-    return classify_token(name.data(), name.size());
+    if (name.empty()) return HeaderId::unknown;
+    return classify_name(name.data(), name.size());
 }
 
 namespace {
@@ -392,20 +440,41 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
         if (c == '\n') return fail(ParseStatus::malformed, Reason::bad_line_ending);
         if (c == ' ' || c == '\t') return fail(ParseStatus::malformed, Reason::fold_without_header);
 
-        // field-name = token
-        const char* q = p;
-        while (q < end && is_token_char(*q)) ++q;
-        if (q == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
-        if (q == p) return fail(ParseStatus::malformed, Reason::bad_header_name);
-        const char* const name_end = q;
+        // field-name = token. The name ends at ':', blank or line break; a known name is
+        // matched exactly (which proves it a token), any other name is checked octet by octet.
+        std::size_t name_len = 0;
+        HeaderId id = HeaderId::unknown;
+        const char* line_break = nullptr;   // first CR/LF when it lies in the loaded block
+#if defined(__SSE2__)
+        if (end - p >= 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const auto crlf = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')))));
+            const auto stop = crlf | static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')))));
+            if (crlf != 0) line_break = p + __builtin_ctz(crlf);
+            name_len = stop != 0 ? static_cast<std::size_t>(__builtin_ctz(stop))
+                                 : static_cast<std::size_t>(scan_name(p + 16, end) - p);
+            if (name_len >= 2 && p + name_len != end)
+                id = classify_name16(p, name_len, v);
+            else if (name_len == 1)
+                id = classify_name(p, 1);
+        } else
+#endif
+        {
+            name_len = static_cast<std::size_t>(scan_name(p, end) - p);
+            if (name_len != 0 && p + name_len != end) id = classify_name(p, name_len);
+        }
+        const char* const name_end = p + name_len;
+        if (name_end == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
+        if (name_len == 0 || (id == HeaderId::unknown && !is_token(std::string_view(p, name_len))))
+            return fail(ParseStatus::malformed, Reason::bad_header_name);
+        const char* q = name_end;
         while (q < end && (*q == ' ' || *q == '\t')) ++q;
         if (q == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
-        if (*q != ':') {
-            const bool after_ws = q != name_end;
-            const bool line_end = *q == '\r' || *q == '\n';
-            return fail(ParseStatus::malformed, after_ws || line_end ? Reason::missing_colon
-                                                                     : Reason::bad_header_name);
-        }
+        if (*q != ':') return fail(ParseStatus::malformed, Reason::missing_colon);
         ++q;
         // SWS = [LWS], LWS = [*WSP CRLF] 1*WSP: skip blanks and folds before the value.
         for (;;) {
@@ -413,11 +482,13 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
             if (q == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
             if (*q != '\r' || end - q < 3 || q[1] != '\n' || (q[2] != ' ' && q[2] != '\t')) break;
             q += 3;
+            line_break = nullptr;   // past the loaded block's first line break
         }
         const char* const value_begin = q;
         // The field ends at the first CRLF not followed by SP / HTAB.
         for (;;) {
-            e = find_line_break(q, end);
+            e = line_break != nullptr ? line_break : find_line_break(q, end);
+            line_break = nullptr;
             if (e == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
             if (*e != '\r') return fail(ParseStatus::malformed, Reason::bad_line_ending);
             if (e + 1 == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
@@ -436,8 +507,6 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
         if (header_count_ == kMaxHeaders)
             return fail(ParseStatus::malformed, Reason::too_many_headers);
         const auto index = static_cast<std::uint8_t>(header_count_++);
-        const std::size_t name_len = static_cast<std::size_t>(name_end - p);
-        const HeaderId id = classify_token(p, name_len);
         HeaderField& f = fields_[index];
         f.id = id;
         f.name = std::string_view(p, name_len);
@@ -497,8 +566,9 @@ ValueRange::iterator::iterator(const Message* m, std::uint8_t field) noexcept
 }
 
 void ValueRange::iterator::load_field() noexcept {
+    // Field values are stored trimmed (no leading SWS, no trailing LWS): empty means empty.
     while (field_ != Message::kNone) {
-        if (!trim(msg_->fields_[field_].value).empty()) {
+        if (!msg_->fields_[field_].value.empty()) {
             pos_ = 0;
             next_value();
             return;
@@ -509,29 +579,46 @@ void ValueRange::iterator::load_field() noexcept {
     current_ = {};
 }
 
+namespace {
+// First ',', '"' or '<' in [i, n), or n: the only octets that matter between values.
+inline std::size_t find_value_special(const char* s, std::size_t i, std::size_t n) noexcept {
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(',');
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i angle = _mm_set1_epi8('<');
+    while (n - i >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        const auto m = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+            _mm_cmpeq_epi8(v, angle))));
+        if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(m));
+        i += 16;
+    }
+#endif
+    while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '<') ++i;
+    return i;
+}
+}  // namespace
+
 void ValueRange::iterator::next_value() noexcept {
     const std::string_view v = msg_->fields_[field_].value;
+    const char* const s = v.data();
+    const std::size_t n = v.size();
     std::size_t i = pos_;
-    bool quoted = false;
-    bool angle = false;
-    for (; i < v.size(); ++i) {
-        const char c = v[i];
-        if (quoted) {
-            if (c == '\\')
-                ++i;   // quoted-pair (RFC 3261 §25.1)
-            else if (c == '"')
-                quoted = false;
-        } else if (c == '"') {
-            quoted = true;
-        } else if (angle) {
-            if (c == '>') angle = false;
-        } else if (c == '<') {
-            angle = true;
-        } else if (c == ',') {
-            break;
+    for (;;) {
+        i = find_value_special(s, i, n);
+        if (i == n || s[i] == ',') break;
+        if (s[i] == '"') {
+            // quoted-string with quoted-pairs (RFC 3261 §25.1); unterminated: to the end.
+            ++i;
+            while (i < n && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+            i = i < n ? i + 1 : n;
+        } else {
+            // <...>: a URI may hold commas (RFC 3261 §20: name-addr in Contact, Route...).
+            const void* gt = std::memchr(s + i + 1, '>', n - i - 1);
+            i = gt ? static_cast<std::size_t>(static_cast<const char*>(gt) - s) + 1 : n;
         }
     }
-    if (i > v.size()) i = v.size();   // a trailing backslash
     current_ = trim(v.substr(pos_, i - pos_));
     pos_ = static_cast<std::uint32_t>(i + 1);
 }
