@@ -36,6 +36,20 @@ void write_unparsable(JsonWriter& w, std::string_view raw, sip::Reason r) {
     w.begin_object().member("raw", raw).member("error", sip::reason_name(r)).end_object();
 }
 
+// A display name as a person reads it: parse_name_addr has stripped the DQUOTEs of a quoted one
+// and kept its quoted-pairs (RFC 3261 §25.1 quoted-pair = "\" octet); resolve them, so that
+// "Acme \"Sales\"" prints as Acme "Sales". A token display name is shown as written.
+std::string display_text(const sip::NameAddr& na) {
+    if (!na.display_quoted) return std::string(na.display_name);
+    std::string out;
+    out.reserve(na.display_name.size());
+    for (std::size_t i = 0; i < na.display_name.size(); ++i) {
+        if (na.display_name[i] == '\\' && i + 1 < na.display_name.size()) ++i;
+        out += na.display_name[i];
+    }
+    return out;
+}
+
 // From / To: {uri, tag, display}; null when absent.
 void write_name_addr(JsonWriter& w, std::string_view name, const sip::Message& msg, sip::HeaderId id) {
     w.key(name);
@@ -54,10 +68,10 @@ void write_name_addr(JsonWriter& w, std::string_view name, const sip::Message& m
         w.null_member("tag");
     else
         w.member("tag", na.tag);
-    if (na.display_name.empty())
+    if (na.display_name.empty() && !na.display_quoted)
         w.null_member("display");
     else
-        w.member("display", sip::unquote(na.display_name));
+        w.member("display", std::string_view(display_text(na)));
     w.end_object();
 }
 
