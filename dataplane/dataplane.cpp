@@ -48,8 +48,8 @@ int worker_main(void* arg) {
 }  // namespace
 
 bool DataPlaneImpl::start(const ConfigSpec& config, const StartOptions& options, std::string& error) {
-    if (running_) {
-        error = "the data plane is already running";
+    if (running_ || engine_) {
+        error = "the data plane was started already (EAL initialises once per process)";
         return false;
     }
     if (config.interfaces.empty()) {
@@ -145,8 +145,8 @@ void DataPlaneImpl::stop() noexcept {
     // Ports first (their queues hold mbufs of the pools), then the engine (rings, L3 tables).
     for (std::uint16_t id : probed_) close_port(id);
     probed_.clear();
-    engine_.reset();
-    ports_.clear();
+    // The engine's counters stay readable after a stop (the daemon prints them); the rest goes.
+    if (engine_) engine_->shutdown();
     if (pools_.mbufs || pools_.indirect || pools_.messages) free_pools(pools_);
     running_ = false;
 }
@@ -201,7 +201,7 @@ WorkerLoad DataPlane::worker_load(unsigned worker) const noexcept {
 std::uint64_t DataPlane::tsc_hz() const noexcept { return rte_get_tsc_hz(); }
 
 unsigned DataPlane::receive_punts(unsigned worker, RingMessage** out, unsigned n) noexcept {
-    if (!impl_->engine_ || worker >= impl_->engine_->workers()) return 0;
+    if (!impl_->running_ || worker >= impl_->engine_->workers()) return 0;
     return rte_ring_sc_dequeue_burst(impl_->engine_->punt_ring(worker), reinterpret_cast<void**>(out),
                                      n, nullptr);
 }
@@ -225,12 +225,12 @@ void DataPlane::release(RingMessage* m) noexcept {
 }
 
 bool DataPlane::inject(unsigned worker, RingMessage* m) noexcept {
-    if (!impl_->engine_ || worker >= impl_->engine_->workers() || m == nullptr) return false;
+    if (!impl_->running_ || worker >= impl_->engine_->workers() || m == nullptr) return false;
     return rte_ring_sp_enqueue(impl_->engine_->inject_ring(worker), m) == 0;
 }
 
 rte_rcu_qsbr* DataPlane::rcu() const noexcept {
-    return impl_->engine_ ? impl_->engine_->rcu() : nullptr;
+    return impl_->running_ ? impl_->engine_->rcu() : nullptr;
 }
 
 }  // namespace palisade::dp

@@ -371,12 +371,18 @@ int Worker::run() noexcept {
 
 // --- Engine -----------------------------------------------------------------------------------
 
-Engine::~Engine() {
+Engine::~Engine() { shutdown(); }
+
+void Engine::shutdown() noexcept {
     workers_.clear();
     for (rte_ring* r : handoff_) drain_and_free_ring(RingRole::handoff, r, nullptr);
     for (rte_ring* r : punt_) drain_and_free_ring(RingRole::punt, r, config_.pools.messages);
     for (rte_ring* r : inject_) drain_and_free_ring(RingRole::inject, r, config_.pools.messages);
+    handoff_.clear();
+    punt_.clear();
+    inject_.clear();
     rte_free(rcu_);
+    rcu_ = nullptr;
 }
 
 bool Engine::init(const EngineConfig& config, std::string& error) {
@@ -425,7 +431,7 @@ bool Engine::init(const EngineConfig& config, std::string& error) {
 }
 
 std::uint64_t Engine::sum(Counter c, int row) const noexcept {
-    return sum_counter(counters_.get(), workers_.size(), c, row);
+    return counters_ ? sum_counter(counters_.get(), config_.workers, c, row) : 0;
 }
 
 }  // namespace palisade::dp

@@ -140,7 +140,12 @@ public:
     /// Rings, counters, RCU, workers (with their L3 state). False with a message on failure.
     bool init(const EngineConfig& config, std::string& error);
 
-    unsigned workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
+    /// Frees the workers, rings and RCU variable; counters and loads stay readable (the final
+    /// figures after a stop). The ports must be stopped first.
+    void shutdown() noexcept;
+
+    /// Workers configured (still reported after shutdown(), for the counters).
+    unsigned workers() const noexcept { return config_.workers; }
     Worker& worker(unsigned i) noexcept { return *workers_[i]; }
     const EngineConfig& config() const noexcept { return config_; }
     WorkerCounters& counters(unsigned w) noexcept { return counters_[w]; }

@@ -1,0 +1,162 @@
+#include "controlplane/daemon.hpp"
+
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include "controlplane/config/loader.hpp"
+#include "dataplane/contract/dataplane.hpp"
+
+namespace palisade::cp {
+namespace {
+
+std::atomic<bool>* g_stop = nullptr;
+
+extern "C" void on_stop_signal(int) {
+    if (g_stop != nullptr) g_stop->store(true);
+}
+
+std::string ipv4_text(std::uint32_t a) {
+    return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
+           std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
+}
+
+std::string mac_text(const std::uint8_t* m) {
+    char b[18];
+    std::snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return b;
+}
+
+void print_counters(const dp::DataPlane& plane, const DaemonStats& stats) {
+    std::printf("palisade: counters (non-zero):\n");
+    for (std::size_t i = 0; i < dp::kCounterCount; ++i) {
+        const auto c = static_cast<dp::Counter>(i);
+        const std::uint64_t v = plane.counter(c);
+        if (v != 0) {
+            std::printf("  %-34.*s %llu\n", static_cast<int>(dp::counter_name(c).size()),
+                        dp::counter_name(c).data(), static_cast<unsigned long long>(v));
+        }
+    }
+    for (unsigned w = 0; w < plane.worker_count(); ++w) {
+        const dp::WorkerLoad l = plane.worker_load(w);
+        const double total = static_cast<double>(l.busy_cycles + l.idle_cycles);
+        std::printf("  worker %u (lcore %u): %llu polls, busy %.3f%%\n", w, l.lcore,
+                    static_cast<unsigned long long>(l.polls),
+                    total > 0 ? 100.0 * static_cast<double>(l.busy_cycles) / total : 0.0);
+    }
+    std::printf("  control plane: %llu REGISTER, %llu responses to our requests, %llu other\n",
+                static_cast<unsigned long long>(stats.registers),
+                static_cast<unsigned long long>(stats.cp_responses),
+                static_cast<unsigned long long>(stats.other_punts));
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+std::string usage(const std::string& program) {
+    return "usage: " + program + " -c CONFIG [-- EAL-ARGUMENTS...]\n"
+           "  -c, --config FILE   the TOML configuration (see conf/palisade.example.toml)\n"
+           "  -h, --help          this text\n"
+           "EAL arguments after -- are added after the config's [dpdk] eal_args and win over\n"
+           "them (e.g. -- -l 0-2 --no-huge -m 1024).\n";
+}
+
+bool parse_command_line(int argc, char** argv, DaemonOptions& out, std::string& error) {
+    if (argc > 0 && argv[0] != nullptr) out.program = argv[0];
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--") {
+            for (int j = i + 1; j < argc; ++j) out.eal_overrides.emplace_back(argv[j]);
+            break;
+        }
+        if (a == "-h" || a == "--help") {
+            out.help = true;
+        } else if (a == "-c" || a == "--config") {
+            if (i + 1 >= argc) {
+                error = a + " needs a file name";
+                return false;
+            }
+            out.config_path = argv[++i];
+        } else if (a.rfind("--config=", 0) == 0) {
+            out.config_path = a.substr(9);
+        } else {
+            error = "unknown argument: " + a;
+            return false;
+        }
+    }
+    if (!out.help && out.config_path.empty()) {
+        error = "no configuration file given (-c CONFIG)";
+        return false;
+    }
+    return true;
+}
+
+void install_stop_signals(std::atomic<bool>& stop_flag) {
+    g_stop = &stop_flag;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+int run_daemon(const DaemonOptions& options, std::atomic<bool>& stop_flag) {
+    const auto t0 = std::chrono::steady_clock::now();
+    dp::ConfigSpec config;
+    Settings settings;
+    std::vector<std::string> errors;
+    if (!load_config(options.config_path, config, settings, errors)) {
+        for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+        if (errors.empty()) std::fprintf(stderr, "palisade: %s: cannot load\n", options.config_path.c_str());
+        return 2;
+    }
+    dp::DataPlane plane;
+    dp::StartOptions so;
+    so.program = options.program;
+    so.eal_overrides = options.eal_overrides;
+    std::string error;
+    if (!plane.start(config, so, error)) {
+        std::fprintf(stderr, "palisade: cannot start: %s\n", error.c_str());
+        return 1;
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("palisade: started in %.0f ms: %u worker(s)\n", ms, plane.worker_count());
+    for (std::size_t i = 0; i < plane.ports().size(); ++i) {
+        const dp::PortInfo& p = plane.ports()[i];
+        const dp::InterfaceSpec& s = config.interfaces[i];
+        std::printf("palisade: interface %s: %s, port %u, %u queue(s)%s, mac %s, %s/%u, SIP port %u\n",
+                    p.name.c_str(), p.device.c_str(), p.port_id, p.queues, p.rss ? " with RSS" : "",
+                    mac_text(p.mac).c_str(), ipv4_text(s.address.addr).c_str(), s.address.len,
+                    s.sip_port);
+    }
+    std::fflush(stdout);
+
+    // The control-plane loop: drain every punt ring. The registrar, keepalives and the CLI come
+    // in later issues; for now punts are counted and given back.
+    DaemonStats stats;
+    dp::RingMessage* burst[32];
+    while (!stop_flag.load()) {
+        unsigned got = 0;
+        for (unsigned w = 0; w < plane.worker_count(); ++w) {
+            const unsigned n = plane.receive_punts(w, burst, 32);
+            for (unsigned i = 0; i < n; ++i) {
+                switch (burst[i]->kind) {
+                case dp::RingKind::sip_register: ++stats.registers; break;
+                case dp::RingKind::sip_cp_response: ++stats.cp_responses; break;
+                default: ++stats.other_punts; break;
+                }
+                plane.release(burst[i]);
+            }
+            got += n;
+        }
+        if (got == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::printf("palisade: stopping\n");
+    plane.stop();
+    print_counters(plane, stats);
+    return 0;
+}
+
+}  // namespace palisade::cp

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# End-to-end: SIPp in a network namespace sends OPTIONS over a veth to Palisade's net_af_packet
+# port and gets 200s (Allow, Accept, Supported); from a source outside every trunk's subnets it
+# gets nothing, and the daemon counts the drops. Usage: bash tests/e2e/options_test.sh BUILD_DIR
+# Needs root (namespaces). Bounded in time; the daemon and namespaces are removed even on failure.
+set -uo pipefail
+
+BUILD=${1:?usage: options_test.sh BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DAEMON=$BUILD/controlplane/palisade
+SCENARIO=$HERE/scenarios/options_uac.xml
+
+NS_PBX=pal-t-opbx
+NS_CORE=pal-t-ocore
+ACC=pal-t-oacc      # Palisade's side (af_packet), root namespace
+PBX_ETH=pal-t-opbxe
+CORE=pal-t-ocor
+CORE_ETH=pal-t-ocore
+OUR_ACC=10.99.71.1
+PBX_IP=10.99.71.10        # inside the trunk's 10.99.71.0/28
+STRANGER_IP=10.99.71.100  # on-link, outside every trunk subnet
+
+WORK=$(mktemp -d /tmp/pal-options-test.XXXXXX)
+DAEMON_PID=
+fail() { echo "FAIL: $*"; exit 1; }
+
+cleanup() {
+    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+    fi
+    ip netns del "$NS_PBX" 2>/dev/null
+    ip netns del "$NS_CORE" 2>/dev/null
+    ip link del "$ACC" 2>/dev/null
+    ip link del "$CORE" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+[ "$(id -u)" -eq 0 ] || fail "needs root (network namespaces)"
+[ -x "$DAEMON" ] || fail "no daemon at $DAEMON"
+command -v sipp >/dev/null || fail "sipp is not installed"
+
+# Leftovers of an interrupted run.
+ip netns del "$NS_PBX" 2>/dev/null; ip netns del "$NS_CORE" 2>/dev/null
+ip link del "$ACC" 2>/dev/null; ip link del "$CORE" 2>/dev/null
+
+# --- network: pbx namespace on the access veth, an idle core namespace on the core veth
+ip netns add "$NS_PBX" || fail "ip netns add"
+ip netns add "$NS_CORE" || fail "ip netns add"
+ip link add "$ACC" type veth peer name "$PBX_ETH" || fail "veth"
+ip link add "$CORE" type veth peer name "$CORE_ETH" || fail "veth"
+ip link set "$PBX_ETH" netns "$NS_PBX"
+ip link set "$CORE_ETH" netns "$NS_CORE"
+ip netns exec "$NS_PBX" ip addr add "$PBX_IP/24" dev "$PBX_ETH"
+ip netns exec "$NS_PBX" ip addr add "$STRANGER_IP/24" dev "$PBX_ETH"
+ip netns exec "$NS_PBX" ip link set "$PBX_ETH" up
+ip netns exec "$NS_PBX" ip link set lo up
+ip netns exec "$NS_CORE" ip addr add 10.99.72.10/24 dev "$CORE_ETH"
+ip netns exec "$NS_CORE" ip link set "$CORE_ETH" up
+ip link set "$ACC" up
+ip link set "$CORE" up
+# TESTING.md fact 1: veth checksum offload leaves partial checksums af_packet cannot pass on.
+ethtool -K "$ACC" tx off >/dev/null 2>&1
+ethtool -K "$CORE" tx off >/dev/null 2>&1
+ip netns exec "$NS_PBX" ethtool -K "$PBX_ETH" tx off >/dev/null 2>&1
+ip netns exec "$NS_CORE" ethtool -K "$CORE_ETH" tx off >/dev/null 2>&1
+# The kernel must not answer for Palisade on its side of the veths.
+sysctl -qw "net.ipv6.conf.$ACC.disable_ipv6=1" 2>/dev/null
+sysctl -qw "net.ipv6.conf.$CORE.disable_ipv6=1" 2>/dev/null
+
+# --- config
+cat >"$WORK/palisade.toml" <<TOML
+country_data = "$ROOT/conf/countries.tsv"
+
+[control]
+cli_socket = "$WORK/palisade.sock"
+call_records = "$WORK/calls.jsonl"
+state_dir = "$WORK/state"
+
+[dpdk]
+eal_args = ["--no-huge", "-m", "512", "--no-pci", "--in-memory"]
+lcores = "0-1"
+mbuf_count = 4095
+idle_backoff_us = 100
+
+[[interfaces]]
+name = "access"
+role = "access"
+device = "net_af_packet0,iface=$ACC"
+address = "$OUR_ACC/24"
+
+[[interfaces]]
+name = "core"
+role = "core"
+device = "net_af_packet1,iface=$CORE"
+address = "10.99.72.1/24"
+
+[[core_peers]]
+name = "core-a"
+address = "10.99.72.10"
+
+[sip]
+realm = "palisade.test"
+nonce_secret = "options-test-secret-0123456789abcdef"
+
+[policies.open]
+default = "allow"
+rules = []
+
+[[trunks]]
+id = "acme"
+subnets = ["10.99.71.0/28"]
+dids = ["+31201234567"]
+caller_ids = ["+31201234567"]
+policy = "open"
+primary = { username = "acme-1", password = "acme-one", algorithms = ["md5"] }
+secondary = { username = "acme-2", password = "acme-two", algorithms = ["md5"] }
+TOML
+
+# --- daemon
+start_ns=$(date +%s%N)
+"$DAEMON" -c "$WORK/palisade.toml" >"$WORK/daemon.log" 2>&1 &
+DAEMON_PID=$!
+started=0
+for _ in $(seq 1 100); do
+    if grep -q "palisade: started" "$WORK/daemon.log"; then started=1; break; fi
+    kill -0 "$DAEMON_PID" 2>/dev/null || break
+    sleep 0.05
+done
+if [ "$started" -ne 1 ]; then
+    cat "$WORK/daemon.log"
+    fail "daemon did not start"
+fi
+start_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+echo "daemon started in ${start_ms} ms"
+cat "$WORK/daemon.log"
+[ "$start_ms" -lt 2000 ] || fail "start-up took ${start_ms} ms (> 2 s)"
+
+# --- known source: every OPTIONS answered 200 with Allow, Accept, Supported
+ok=1
+( cd "$WORK" && timeout 60 ip netns exec "$NS_PBX" sipp -sf "$SCENARIO" -i "$PBX_IP" -p 5070 \
+    -m 20 -r 10 -timeout 30s -timeout_error -nostdin -trace_err -error_file "$WORK/known_err.log" \
+    "$OUR_ACC:5060" >"$WORK/sipp_known.log" 2>&1 ) || ok=0
+if [ "$ok" -ne 1 ]; then
+    tail -40 "$WORK/sipp_known.log"; cat "$WORK/known_err.log" 2>/dev/null | head -40
+    kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; cat "$WORK/daemon.log"
+    fail "OPTIONS from a known source were not all answered 200"
+fi
+echo "known source: 20 OPTIONS answered 200"
+
+# --- unknown source: no answer at all (each call times out)
+( cd "$WORK" && timeout 60 ip netns exec "$NS_PBX" sipp -sf "$SCENARIO" -i "$STRANGER_IP" -p 5071 \
+    -m 3 -r 10 -timeout 20s -nostdin -trace_err -error_file "$WORK/unknown_err.log" \
+    "$OUR_ACC:5060" >"$WORK/sipp_unknown.log" 2>&1 )
+st=$?
+if [ "$st" -eq 0 ]; then
+    kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; cat "$WORK/daemon.log"
+    fail "OPTIONS from an unknown source were answered"
+fi
+echo "unknown source: no answer (sipp exit $st)"
+
+# --- stop cleanly and check the counters the daemon prints
+kill -TERM "$DAEMON_PID"
+stopped=0
+for _ in $(seq 1 100); do
+    kill -0 "$DAEMON_PID" 2>/dev/null || { stopped=1; break; }
+    sleep 0.05
+done
+[ "$stopped" -eq 1 ] || fail "daemon did not stop on SIGTERM within 5 s"
+wait "$DAEMON_PID"; st=$?
+DAEMON_PID=
+cat "$WORK/daemon.log"
+[ "$st" -eq 0 ] || fail "daemon exited with $st"
+counter() { awk -v n="$1" '$1 == n { print $2 }' "$WORK/daemon.log"; }
+answered=$(counter sip_options_answered)
+dropped=$(counter sip_unknown_source_dropped)
+[ "${answered:-0}" -ge 20 ] || fail "sip_options_answered = ${answered:-0}, expected >= 20"
+[ "${dropped:-0}" -ge 3 ] || fail "sip_unknown_source_dropped = ${dropped:-0}, expected >= 3"
+echo "PASS: options_test (answered $answered, unknown-source drops $dropped)"
+exit 0
