@@ -1,0 +1,106 @@
+// Destination policies: may this trunk call this number?
+//
+// Precedence (the one documented order, DESIGN.md §1 "most specific rule wins"):
+//  1. Patterns outrank prefixes. A pattern is a regular expression over the whole number
+//     including '+' (it must match all of it); operators write patterns for exceptions that a
+//     prefix cannot express (premium-rate blocks, number lengths), so a matching pattern decides.
+//     If several patterns match, deny wins.
+//  2. Otherwise the longest matching prefix decides. A country rule counts as each of its E.164
+//     prefixes (from ConfigSpec::countries) at that prefix's own length: "allow NL" is "+31", so
+//     "deny +3190" (longer) beats it, and "deny US" (+1201, +1202, ...) beats "allow +1".
+//     Between rules of the same length (a prefix and a country prefix that coincide), deny wins.
+//  3. Otherwise the policy's default action.
+// A number that is not E.164 never reaches this (the decision refuses it earlier).
+//
+// Plain prefixes (and expanded countries) go into a digit trie, patterns into one Hyperscan
+// database per distinct pattern set: measured side by side in bench/policy_bench.cpp
+// (BM_DestMatch_*), the trie is faster than Hyperscan for prefix sets of every size measured.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/contract/config_spec.hpp"
+#include "dataplane/policy/digit_trie.hpp"
+#include "dataplane/policy/pattern_matcher.hpp"
+
+namespace palisade::dp {
+
+/// Which rule decided.
+enum class DestDecidedBy : std::uint8_t { pattern, prefix, default_action, scan_error };
+
+/// The answer for one number.
+struct DestVerdict {
+    bool allowed = false;
+    DestDecidedBy by = DestDecidedBy::default_action;
+    std::uint8_t prefix_length = 0;  // digits of the deciding prefix (by == prefix)
+};
+
+/// Every destination policy of a snapshot, compiled. Immutable after build; any thread reads.
+class DestPolicies {
+public:
+    /// Compiles `policies`, expanding country rules through `countries`. False with `error` set
+    /// on an unknown country or a pattern Hyperscan refuses (the validator refuses both first).
+    /// cp only.
+    bool build(std::span<const DestPolicySpec> policies, std::span<const CountrySpec> countries,
+               std::string* error);
+
+    /// Index of the policy called `name`, or kNoPolicy.
+    [[nodiscard]] std::uint32_t index_of(std::string_view name) const;
+    static constexpr std::uint32_t kNoPolicy = 0xffffffffu;
+
+    /// Decides `number` ("+" and digits) under policy `policy`. `scratch` may be null when the
+    /// policy has no patterns. No allocation, lock or syscall.
+    [[nodiscard]] DestVerdict match(std::uint32_t policy, std::string_view number,
+                                    hs_scratch* scratch) const noexcept {
+        const Compiled& p = policies_[policy];
+        if (p.patterns != nullptr) {
+            const std::uint8_t v = p.patterns->match(number, scratch);
+            if (v == kVerdictError) return {false, DestDecidedBy::scan_error, 0};
+            if (v != kVerdictNone) return {v == kVerdictAllow, DestDecidedBy::pattern, 0};
+        }
+        if (p.has_prefixes) {
+            const DigitTrie::Match m = trie_.longest(p.root, number.substr(1));
+            if (m.value != kVerdictNone)
+                return {m.value == kVerdictAllow, DestDecidedBy::prefix, m.length};
+        }
+        return {p.default_allow, DestDecidedBy::default_action, 0};
+    }
+
+    /// Prefetches the policy's trie root.
+    void prefetch(std::uint32_t policy) const noexcept {
+        const Compiled& p = policies_[policy];
+        if (p.has_prefixes) trie_.prefetch(p.root);
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return policies_.size(); }
+    [[nodiscard]] bool has_patterns(std::uint32_t policy) const noexcept {
+        return policies_[policy].patterns != nullptr;
+    }
+    /// The scratch every worker must clone to scan this snapshot's databases (null get() when
+    /// no policy has patterns).
+    [[nodiscard]] const ScratchPrototype& scratch_prototype() const noexcept { return proto_; }
+    /// Distinct Hyperscan databases compiled.
+    [[nodiscard]] std::size_t database_count() const noexcept { return sets_.size(); }
+    [[nodiscard]] const DigitTrie& trie() const noexcept { return trie_; }
+
+private:
+    struct Compiled {
+        std::uint32_t root = 0;
+        bool has_prefixes = false;
+        bool default_allow = false;
+        const PatternSet* patterns = nullptr;
+    };
+    std::vector<Compiled> policies_;
+    DigitTrie trie_;
+    std::vector<std::unique_ptr<PatternSet>> sets_;
+    std::unordered_map<std::string, std::uint32_t> by_name_;
+    ScratchPrototype proto_;
+};
+
+}  // namespace palisade::dp

@@ -1,0 +1,74 @@
+// E.164 numbers as the policy engine compares them: "+" then 1 to 15 digits (ITU-T E.164 §6),
+// the first digit not 0 (no country code starts with 0). Numbers are compared "by length, then
+// by value" by packing both into one 64-bit key: length in bits 50..53, value below (10^15 <
+// 2^50), so an ordinary integer comparison orders them and ranges are integer intervals.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace palisade::dp {
+
+inline constexpr unsigned kMaxE164Digits = 15;
+inline constexpr std::uint64_t kNumValueBits = 50;
+
+/// Key of a digit string of length `len` and numeric value `value`.
+constexpr std::uint64_t number_key(unsigned len, std::uint64_t value) noexcept {
+    return (static_cast<std::uint64_t>(len) << kNumValueBits) | value;
+}
+constexpr unsigned key_length(std::uint64_t key) noexcept {
+    return static_cast<unsigned>(key >> kNumValueBits);
+}
+constexpr std::uint64_t key_value(std::uint64_t key) noexcept {
+    return key & ((1ULL << kNumValueBits) - 1);
+}
+
+/// Parses 1..15 ASCII digits; false on anything else.
+constexpr bool parse_digits(std::string_view d, std::uint64_t& key) noexcept {
+    if (d.empty() || d.size() > kMaxE164Digits) return false;
+    std::uint64_t v = 0;
+    for (const char c : d) {
+        const auto x = static_cast<unsigned>(static_cast<unsigned char>(c) - '0');
+        if (x > 9) return false;
+        v = v * 10 + x;
+    }
+    key = number_key(static_cast<unsigned>(d.size()), v);
+    return true;
+}
+
+/// True for "+" followed by 1..15 digits, the first not 0; sets `key` to its digits' key.
+constexpr bool parse_e164(std::string_view s, std::uint64_t& key) noexcept {
+    if (s.size() < 2 || s[0] != '+' || s[1] == '0') return false;
+    return parse_digits(s.substr(1), key);
+}
+
+/// Short numeric string (emergency short codes such as "112"): 1..15 digits, leading 0 allowed.
+constexpr bool parse_short_code(std::string_view s, std::uint64_t& key) noexcept {
+    return parse_digits(s, key);
+}
+
+inline constexpr std::uint64_t kPow10[16] = {1ULL,
+                                             10ULL,
+                                             100ULL,
+                                             1000ULL,
+                                             10000ULL,
+                                             100000ULL,
+                                             1000000ULL,
+                                             10000000ULL,
+                                             100000000ULL,
+                                             1000000000ULL,
+                                             10000000000ULL,
+                                             100000000000ULL,
+                                             1000000000000ULL,
+                                             10000000000000ULL,
+                                             100000000000000ULL,
+                                             1000000000000000ULL};
+
+/// True when the number `key` starts with the digit prefix `prefix_key` (both number keys).
+constexpr bool key_has_prefix(std::uint64_t key, std::uint64_t prefix_key) noexcept {
+    const unsigned n = key_length(key);
+    const unsigned p = key_length(prefix_key);
+    return p <= n && key_value(key) / kPow10[n - p] == key_value(prefix_key);
+}
+
+}  // namespace palisade::dp
