@@ -109,9 +109,21 @@ struct Uri {
 /// Reason::none on success. LWS anywhere inside is an error (RFC 4475 §3.1.2.8 lwsruri).
 Reason parse_uri(std::string_view text, Uri& out) noexcept;
 
+/// Parses the URI at the start of `text` and stops at the first octet that cannot continue it
+/// (e.g. the '>' of a name-addr); `used` gets its length. parse_uri() is this plus "nothing
+/// follows". Lets name-addr parsing find the '>' without scanning the URI twice.
+Reason parse_uri_prefix(std::string_view text, Uri& out, std::size_t& used) noexcept;
+
 /// Validates and classifies a host (hostname, IPv4address, or IPv6reference with brackets).
-/// RFC 3261 §25.1. On success `host` is the slice without brackets.
+/// RFC 3261 §25.1. On success `host` is the slice without brackets. Decision: a hostname label
+/// may start with a digit (RFC 1123 §2.1), but a name of digits and dots only must be a valid
+/// IPv4 address ("1.2.3.999" is refused).
 Reason parse_host(std::string_view text, std::string_view& host, HostKind& kind) noexcept;
+
+/// Parses the host at the start of `text` (the longest hostname, IPv4address or IPv6reference
+/// prefix); `used` gets its length in octets. For scanners of sent-by and hostport.
+Reason parse_host_prefix(std::string_view text, std::size_t& used, std::string_view& host,
+                         HostKind& kind) noexcept;
 
 /// True when `s` is a syntactically valid IPv6 address (RFC 4291 §2.2 text forms, including an
 /// embedded IPv4 tail, at most one "::"). Decision (RFC 5118 §4.10): the form RFC 3261's ABNF

@@ -3,6 +3,8 @@
 // interesting parameters in the same pass (the benchmark path: top Via, From/To, Contact).
 #include "parsers/sip/values.hpp"
 
+#include <string>
+
 #include "parsers/sip/scan.hpp"
 
 namespace palisade::sip {
@@ -35,48 +37,78 @@ inline std::size_t skip_quoted(std::string_view s, std::size_t i) noexcept {
     }
     return npos;
 }
-// gen-value characters when not quoted: token, or host (IPv6 reference, bare IPv6 in received
-// per RFC 5118 §4.5): token characters plus ':' '[' ']'.
-inline bool is_gen_value_char(char c) noexcept {
-    return is_token_char(c) || c == ':' || c == '[' || c == ']';
-}
+// One table lookup per octet: token, gen-value (token plus ':' '[' ']' for hosts and bare IPv6
+// received values, RFC 5118 §4.5) and LWS.
+enum ValueClass : std::uint8_t { kTok = 1, kGen = 2, kLws = 4 };
+struct ValueTable {
+    std::uint8_t v[256];
+    constexpr ValueTable() noexcept : v{} {
+        for (unsigned i = 0; i < 256; ++i) {
+            const char c = static_cast<char>(i);
+            std::uint8_t m = 0;
+            if (is_token_char(c)) m |= kTok | kGen;
+            if (c == ':' || c == '[' || c == ']') m |= kGen;
+            if (c == ' ' || c == '\t' || c == '\r' || c == '\n') m |= kLws;
+            v[i] = m;
+        }
+    }
+};
+constexpr ValueTable kValue{};
+inline std::uint8_t vclass(char c) noexcept { return kValue.v[static_cast<unsigned char>(c)]; }
+
+// A parameter as the strict walker saw it: `token` is true when an unquoted value is a token.
+struct WalkedParam {
+    Param param;
+    bool token = false;
+};
 
 // Strict walk over a generic-param list (RFC 3261 §25.1: *( SEMI generic-param ), given here
 // without its first SEMI). Every entry must be `token [EQUAL gen-value]`; empty entries, a
-// trailing ';' or an unterminated quoted value are refused (RFC 4475 §3.1.2.1). `f(Param)`
-// returns Reason::none to continue.
+// trailing ';' or an unterminated quoted value are refused (RFC 4475 §3.1.2.1). `f(WalkedParam)`
+// returns Reason::none to continue. One pass, one table lookup per octet.
 template <class F>
 Reason walk_params(std::string_view params, F&& f) noexcept {
+    const char* s = params.data();
     const std::size_t n = params.size();
     std::size_t i = skip_lws(params, 0);
     if (i == n) return Reason::bad_params;
     while (true) {
         const std::size_t ns = i;
-        i = skip_token(params, i);
+        while (i < n && (vclass(s[i]) & kTok)) ++i;
         if (i == ns) return Reason::bad_params;
-        Param p;
-        p.name = params.substr(ns, i - ns);
-        std::size_t j = skip_lws(params, i);
-        if (j < n && params[j] == '=') {
-            j = skip_lws(params, j + 1);
+        WalkedParam w;
+        w.param.name = params.substr(ns, i - ns);
+        std::size_t j = i;
+        while (j < n && (vclass(s[j]) & kLws)) ++j;
+        if (j < n && s[j] == '=') {
+            ++j;
+            while (j < n && (vclass(s[j]) & kLws)) ++j;
             const std::size_t vs = j;
-            if (j < n && params[j] == '"') {
+            if (j < n && s[j] == '"') {
                 j = skip_quoted(params, j);
                 if (j == npos) return Reason::unterminated_quote;
             } else {
-                while (j < n && is_gen_value_char(params[j])) ++j;
+                std::uint8_t all = kTok | kGen;
+                while (j < n) {
+                    const std::uint8_t k = vclass(s[j]);
+                    if (!(k & kGen)) break;
+                    all &= k;
+                    ++j;
+                }
                 if (j == vs) return Reason::bad_params;
+                w.token = (all & kTok) != 0;
             }
-            p.value = params.substr(vs, j - vs);
-            p.has_value = true;
+            w.param.value = params.substr(vs, j - vs);
+            w.param.has_value = true;
             i = j;
-            j = skip_lws(params, i);
+            while (j < n && (vclass(s[j]) & kLws)) ++j;
         }
-        const Reason r = f(p);
+        const Reason r = f(static_cast<const WalkedParam&>(w));
         if (r != Reason::none) return r;
         if (j == n) return Reason::none;
-        if (params[j] != ';') return Reason::bad_params;
-        i = skip_lws(params, j + 1);
+        if (s[j] != ';') return Reason::bad_params;
+        i = j + 1;
+        while (i < n && (vclass(s[i]) & kLws)) ++i;
         if (i == n) return Reason::bad_params;
     }
 }
@@ -99,23 +131,41 @@ bool branch_is_rfc3261(std::string_view branch) noexcept {
 }
 
 Reason parse_via(std::string_view value, Via& out) noexcept {
-    out = Via{};
+    // Field by field: `out = Via{}` compiles to a rep stos plus a copy (hot path).
+    out.protocol = {};
+    out.transport = {};
+    out.sent_by = {};
+    out.host = {};
+    out.host_kind = HostKind::none;
+    out.port = 0;
+    out.branch = {};
+    out.received = {};
+    out.maddr = {};
+    out.params = {};
+    out.has_rport = false;
+    out.rport = -1;
+    out.ttl = -1;
     const std::string_view v = value;
     const std::size_t n = v.size();
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS)
-    std::size_t i = skip_lws(v, 0);
-    const std::size_t ps = i;
-    i = skip_token(v, i);
-    if (i == ps) return Reason::bad_via;
-    i = skip_lws(v, i);
-    if (i >= n || v[i] != '/') return Reason::bad_via;
-    i = skip_lws(v, i + 1);
-    std::size_t k = skip_token(v, i);
-    if (k == i) return Reason::bad_via;
-    i = skip_lws(v, k);
-    if (i >= n || v[i] != '/') return Reason::bad_via;
-    i = skip_lws(v, i + 1);
-    const std::size_t ts = i;
+    std::size_t i = 0;
+    std::size_t ps = 0;
+    std::size_t ts;
+    if (n > 8 && std::char_traits<char>::compare(v.data(), "SIP/2.0/", 8) == 0) {
+        ts = i = 8;  // the common spelling, without LWS
+    } else {
+        i = ps = skip_lws(v, 0);
+        i = skip_token(v, i);
+        if (i == ps) return Reason::bad_via;
+        i = skip_lws(v, i);
+        if (i >= n || v[i] != '/') return Reason::bad_via;
+        i = skip_lws(v, i + 1);
+        const std::size_t k = skip_token(v, i);
+        if (k == i) return Reason::bad_via;
+        i = skip_lws(v, k);
+        if (i >= n || v[i] != '/') return Reason::bad_via;
+        ts = i = skip_lws(v, i + 1);
+    }
     i = skip_token(v, i);
     if (i == ts) return Reason::bad_via;
     out.protocol = v.substr(ps, i - ps);
@@ -123,17 +173,11 @@ Reason parse_via(std::string_view value, Via& out) noexcept {
     // LWS sent-by
     const std::size_t hs = skip_lws(v, i);
     if (hs == i || hs >= n) return Reason::bad_via;
-    std::size_t he;
-    if (v[hs] == '[') {
-        he = find_char(v, ']', hs);
-        if (he == npos) return Reason::bad_via;
-        ++he;
-    } else {
-        he = hs;
-        while (he < n && is(v[he], kHostChar)) ++he;
-    }
-    if (parse_host(v.substr(hs, he - hs), out.host, out.host_kind) != Reason::none)
+    std::size_t used = 0;
+    if (parse_host_prefix(v.substr(hs), used, out.host, out.host_kind) != Reason::none)
         return Reason::bad_via;
+    const std::size_t he = hs + used;
+    std::size_t k;
     std::size_t end = he;
     k = skip_lws(v, he);
     if (k < n && v[k] == ':') {  // COLON = SWS ":" SWS
@@ -150,12 +194,13 @@ Reason parse_via(std::string_view value, Via& out) noexcept {
     if (k == n) return Reason::none;
     if (v[k] != ';') return Reason::bad_via;
     out.params = trim(v.substr(k + 1));
-    const Reason r = walk_params(out.params, [&out](const Param& p) noexcept -> Reason {
+    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+        const Param& p = w.param;
         const std::string_view nm = p.name;
         switch (nm.size()) {
         case 6:
             if (iequals(nm, "branch")) {
-                if (!p.has_value || !is_token(p.value)) return Reason::bad_via;
+                if (!p.has_value || !w.token) return Reason::bad_via;
                 out.branch = p.value;
             }
             break;
@@ -206,7 +251,13 @@ Reason parse_via(std::string_view value, Via& out) noexcept {
 // ---- name-addr / addr-spec ----------------------------------------------------------------
 
 Reason parse_name_addr(std::string_view value, NameAddr& out) noexcept {
-    out = NameAddr{};
+    // Field by field (hot path); parse_uri resets out.uri itself.
+    out.display_name = {};
+    out.uri_text = {};
+    out.params = {};
+    out.tag = {};
+    out.display_quoted = false;
+    out.bracketed = false;
     const std::string_view v = value;
     const std::size_t n = v.size();
     std::size_t i = skip_lws(v, 0);
@@ -247,12 +298,14 @@ Reason parse_name_addr(std::string_view value, NameAddr& out) noexcept {
     }
     std::size_t after;
     if (name_addr) {
-        const std::size_t close = find_char(v, '>', i);
-        if (close == npos) return Reason::bad_name_addr;
-        out.bracketed = true;
-        out.uri_text = v.substr(i + 1, close - i - 1);
-        const Reason r = parse_uri(out.uri_text, out.uri);
+        // The URI ends where its grammar does; a '>' must follow (one pass, no search for '>').
+        std::size_t used = 0;
+        const Reason r = parse_uri_prefix(v.substr(i + 1), out.uri, used);
         if (r != Reason::none) return r;
+        const std::size_t close = i + 1 + used;
+        if (close >= n || v[close] != '>') return Reason::bad_uri;  // LWS or junk inside <>
+        out.bracketed = true;
+        out.uri_text = out.uri.text;
         after = close + 1;
     } else {
         // addr-spec: RFC 3261 §20.10: a URI with ',', '?' or ';' must be in <>, so the URI ends
@@ -273,9 +326,10 @@ Reason parse_name_addr(std::string_view value, NameAddr& out) noexcept {
     if (k == n) return Reason::none;
     if (v[k] != ';') return Reason::bad_name_addr;
     out.params = trim(v.substr(k + 1));
-    return walk_params(out.params, [&out](const Param& p) noexcept -> Reason {
+    return walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+        const Param& p = w.param;
         if (p.name.size() == 3 && iequals(p.name, "tag")) {
-            if (!p.has_value || !is_token(p.value)) return Reason::bad_params;
+            if (!p.has_value || !w.token) return Reason::bad_params;
             out.tag = p.value;
         }
         return Reason::none;
@@ -300,7 +354,9 @@ bool is_qvalue(std::string_view q) noexcept {
 }  // namespace
 
 Reason parse_contact(std::string_view value, ContactValue& out) noexcept {
-    out = ContactValue{};
+    out.star = false;
+    out.expires = -1;
+    out.q = {};
     const std::string_view t = trim(value);
     if (t.size() == 1 && t[0] == '*') {
         out.star = true;
@@ -535,7 +591,8 @@ Reason parse_session_expires(std::string_view value, SessionExpires& out) noexce
     if (i == v.size()) return Reason::none;
     if (v[i] != ';') return Reason::bad_session_expires;
     out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [&out](const Param& p) noexcept -> Reason {
+    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+        const Param& p = w.param;
         if (name_is(p.name, "refresher")) {
             // RFC 4028 §4: refresher-param = "refresher" EQUAL ("uas" / "uac")
             if (iequals(p.value, "uac")) out.refresher = SessionExpires::Refresher::uac;
@@ -569,7 +626,8 @@ Reason parse_retry_after(std::string_view value, RetryAfter& out) noexcept {
     if (i == n) return Reason::none;
     if (v[i] != ';') return Reason::bad_retry_after;
     out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [&out](const Param& p) noexcept -> Reason {
+    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+        const Param& p = w.param;
         if (name_is(p.name, "duration")) {
             std::uint64_t d = 0;
             if (!p.has_value || !parse_decimal(p.value, 0xffff'ffffu, d)) return Reason::bad_retry_after;
@@ -590,7 +648,8 @@ Reason parse_reason(std::string_view value, ReasonHeader& out) noexcept {
     if (i == v.size()) return Reason::none;
     if (v[i] != ';') return Reason::bad_reason_header;
     out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [&out](const Param& p) noexcept -> Reason {
+    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+        const Param& p = w.param;
         if (name_is(p.name, "cause")) {
             std::uint64_t c = 0;
             if (!p.has_value || !parse_decimal(p.value, 0x7fff'ffff, c)) return Reason::bad_reason_header;
@@ -624,7 +683,7 @@ Reason parse_media_type(std::string_view value, MediaType& out) noexcept {
     if (i == n) return Reason::none;
     if (v[i] != ';') return Reason::bad_media_type;
     out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [](const Param&) noexcept { return Reason::none; });
+    const Reason r = walk_params(out.params, [](const WalkedParam&) noexcept { return Reason::none; });
     return r == Reason::none ? r : Reason::bad_media_type;
 }
 

@@ -3,6 +3,8 @@
 // Message::values, or a whole HeaderField::value where commas do not separate values, e.g.
 // digest credentials) and fills a plain struct of slices into it. Reason::none on success.
 // No allocation, no exceptions; nothing is unescaped or unquoted beyond what is documented.
+// On failure the fields of the output struct are unspecified (partly filled): read them only
+// after Reason::none.
 #pragma once
 
 #include <cstdint>
