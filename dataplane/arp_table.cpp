@@ -131,6 +131,16 @@ ArpTable::ResolveResult ArpTable::enqueue(std::uint32_t ip, rte_mbuf* m,
     return fresh ? ResolveResult::queued_send_request : ResolveResult::queued;
 }
 
+bool ArpTable::resolve_ahead(std::uint32_t ip, std::uint64_t now) noexcept {
+    if (find(ip) != nullptr) return false;
+    ArpEntry* e = insert(ip);
+    if (e == nullptr) return false;
+    e->state = ArpEntry::incomplete;
+    e->retries = 1;
+    e->last_req_tsc = now;
+    return true;
+}
+
 std::uint32_t ArpTable::take_queued(std::uint32_t ip, rte_mbuf** out, std::uint32_t n) noexcept {
     std::uint32_t kept = 0, taken = 0;
     for (std::uint32_t i = 0; i < queued_; ++i) {

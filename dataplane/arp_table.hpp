@@ -73,6 +73,9 @@ public:
     };
     /// For a destination without a MAC: creates/uses the incomplete entry and queues m.
     ResolveResult enqueue(std::uint32_t ip, rte_mbuf* m, std::uint64_t now) noexcept;
+    /// Starts resolving ip before any packet needs it (the gateway at start): creates an
+    /// incomplete entry. True when the caller should send the first request now.
+    bool resolve_ahead(std::uint32_t ip, std::uint64_t now) noexcept;
     /// Moves up to n queued packets for ip to out (in arrival order); returns how many.
     std::uint32_t take_queued(std::uint32_t ip, rte_mbuf** out, std::uint32_t n) noexcept;
     std::uint32_t queued() const noexcept { return queued_; }

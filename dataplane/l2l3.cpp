@@ -219,6 +219,12 @@ void L3Port::start(std::uint64_t now_tsc, WorkerCounters& c) noexcept {
     garp_at_tsc_ = now_tsc + 2 * rte_get_tsc_hz();  // ANNOUNCE_INTERVAL 2 s, ANNOUNCE_NUM 2
     if (garp_at_tsc_ == 0) garp_at_tsc_ = 1;
     next_timer_tsc_ = now_tsc;
+    // Resolve the gateway now, so that the first datagram through it does not wait for ARP.
+    if (cfg_.port.gateway != 0 && on_link(cfg_.port.gateway) &&
+        arp_.resolve_ahead(cfg_.port.gateway, now_tsc) &&
+        send_arp(RTE_ARP_OP_REQUEST, bcast, zero, cfg_.port.gateway, c)) {
+        c.add(cfg_.port.port_id, Counter::arp_request_out);
+    }
 }
 
 void L3Port::poll(std::uint64_t now_tsc, WorkerCounters& c) noexcept {
@@ -593,8 +599,10 @@ bool udp_output(L3Port& port, rte_mbuf* m, std::uint32_t dst_ip, std::uint16_t d
         return false;
     }
     std::uint32_t next_hop = dst_ip;
-    if (dst_ip == 0 || martian_source(dst_ip) || dst_ip == p.ip) {
-        next_hop = 0;  // nothing we may send to
+    const bool subnet_bcast = p.prefix_len <= 30 && (dst_ip | port.mask()) == 0xffffffffu &&
+                              port.on_link(dst_ip);
+    if (dst_ip == 0 || martian_source(dst_ip) || dst_ip == p.ip || subnet_bcast) {
+        next_hop = 0;  // nothing we may send to: SIP over UDP here is unicast only
     } else if (!port.on_link(dst_ip)) {
         next_hop = p.gateway;
     }

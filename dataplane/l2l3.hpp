@@ -61,7 +61,8 @@ struct UdpDatagram {
 /// What l3_input did with a packet.
 enum class RxVerdict : std::uint8_t {
     sip,       // UdpDatagram filled; the caller owns out.m
-    consumed,  // ARP/ICMP answered (staged for tx), fragment held for reassembly, or similar
+    consumed,  // taken by L2/L3: ARP/ICMP answered (staged for tx), ARP reply learned, or a
+               // fragment held for reassembly (or dropped by it, counted): do not touch the mbuf
     drop,      // counted under its reason and already freed: the caller must not touch the mbuf
 };
 
@@ -83,8 +84,8 @@ public:
     bool ok() const noexcept { return ok_; }
     const char* err() const noexcept { return err_; }
 
-    /// Announce our address: gratuitous ARP now and once more 2 s later (RFC 5227 §2.3). Call
-    /// once, after the port started.
+    /// Announce our address: gratuitous ARP now and once more 2 s later (RFC 5227 §2.3), and
+    /// start resolving the gateway. Call once, after the port started.
     void start(std::uint64_t now_tsc, WorkerCounters& c) noexcept;
     /// Once per worker loop: frees reassembly's death row; every few ms runs the ARP timers
     /// (retries, ageing, announce) and drops expired reassembly flows.

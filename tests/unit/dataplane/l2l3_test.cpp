@@ -203,7 +203,9 @@ TEST_F(L2L3, NoGatewayMeansNoRoute) {
     ASSERT_TRUE(port_->ok());
     EXPECT_FALSE(send(ip4(198, 51, 100, 9), text("x")));
     EXPECT_FALSE(send(ip4(127, 0, 0, 1), text("x")));
-    EXPECT_EQ(get(Counter::tx_no_route), 2u);
+    EXPECT_FALSE(send(ip4(192, 0, 2, 255), text("x")));  // the subnet's broadcast
+    EXPECT_FALSE(send(ip4(224, 0, 0, 9), text("x")));
+    EXPECT_EQ(get(Counter::tx_no_route), 4u);
     EXPECT_EQ(port_->staged(), 0u);
 }
 
@@ -235,13 +237,18 @@ TEST_F(L2L3, ArpWaitQueueIsBounded) {
     EXPECT_EQ(get(Counter::arp_queue_full), 3u);
 }
 
-TEST_F(L2L3, GratuitousArpAnnouncesTwiceAtStart) {
+TEST_F(L2L3, GratuitousArpAnnouncesTwiceAtStartAndTheGatewayIsResolved) {
     port_->start(now_, *c_);
     auto tx = drain(*port_);
-    ASSERT_EQ(tx.size(), 1u);
+    ASSERT_EQ(tx.size(), 2u);
     // RFC 5227 §2.3 announcement: a broadcast request with our address as sender and target.
     EXPECT_EQ(tx[0], hex("ffffffffffff 020000000001 0806 0001 0800 0604 0001"
                          "020000000001 c0000201 000000000000 c0000201"));
+    EXPECT_EQ(tx[1], hex("ffffffffffff 020000000001 0806 0001 0800 0604 0001"
+                         "020000000001 c0000201 000000000000 c00002fe"));
+    EXPECT_EQ(get(Counter::arp_request_out), 1u);
+    learn_peer(kGateway, 0xfe);
+    EXPECT_NE(port_->arp().lookup(kGateway), nullptr);
     port_->poll(now_ + hz(), *c_);
     EXPECT_EQ(drain(*port_).size(), 0u);
     port_->poll(now_ + 2 * hz(), *c_);
@@ -586,21 +593,22 @@ TEST_F(L2L3, FlushSendsStagedPacketsOnThePort) {
     port_->start(now_, *c_);
     EXPECT_EQ(input(cat(eth(kBcast, mac(2), 0x0806), arp(1, mac(2), kPeerIp, rte_ether_addr{}, kOurIp))),
               RxVerdict::consumed);
-    EXPECT_EQ(port_->flush_tx(*c_), 2u);
-    EXPECT_EQ(get(Counter::tx_packets), 2u);
-    EXPECT_EQ(get(Counter::tx_bytes), 84u);
+    EXPECT_EQ(port_->flush_tx(*c_), 3u);
+    EXPECT_EQ(get(Counter::tx_packets), 3u);
+    EXPECT_EQ(get(Counter::tx_bytes), 126u);
     std::array<rte_mbuf*, 8> rx{};
     const std::uint16_t n = rte_eth_rx_burst(0, 0, rx.data(), 8);
-    ASSERT_EQ(n, 2u);
+    ASSERT_EQ(n, 3u);
     EXPECT_EQ(get16(rte_pktmbuf_mtod_offset(rx[0], const std::uint8_t*, 20)), 1u) << "announcement";
-    EXPECT_EQ(get16(rte_pktmbuf_mtod_offset(rx[1], const std::uint8_t*, 20)), 2u) << "reply";
+    EXPECT_EQ(get16(rte_pktmbuf_mtod_offset(rx[1], const std::uint8_t*, 20)), 1u) << "gateway";
+    EXPECT_EQ(get16(rte_pktmbuf_mtod_offset(rx[2], const std::uint8_t*, 20)), 2u) << "reply";
     for (std::uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(rx[i]);
     // Staging flushes by itself when full.
     for (std::uint16_t i = 0; i < L3Port::kTxBurst + 1; ++i) {
         input(cat(eth(kBcast, mac(2), 0x0806), arp(1, mac(2), kPeerIp, rte_ether_addr{}, kOurIp)));
     }
     EXPECT_EQ(port_->staged(), 1u);
-    EXPECT_EQ(get(Counter::tx_packets), 2u + L3Port::kTxBurst);
+    EXPECT_EQ(get(Counter::tx_packets), 3u + L3Port::kTxBurst);
     for (std::uint16_t k = rte_eth_rx_burst(0, 0, rx.data(), 8); k != 0;
          k = rte_eth_rx_burst(0, 0, rx.data(), 8)) {
         for (std::uint16_t i = 0; i < k; ++i) rte_pktmbuf_free(rx[i]);
