@@ -405,6 +405,24 @@ bool load_impl(std::string_view text, const std::string& source_name, dp::Config
     load_country_data(ctx, root, dir_of(source_name));
     Walker(ctx).walk_table(root, "", "", Pos{1, 1}, false);
 
+    // toml++ iterates a table's keys in sorted order: put the policies back in file order.
+    {
+        std::vector<std::size_t> order(cfg.policies.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        const auto& ps = ctx.src.policies;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return ps[a].line != ps[b].line ? ps[a].line < ps[b].line : ps[a].column < ps[b].column;
+        });
+        std::vector<dp::DestPolicySpec> sorted;
+        std::vector<Pos> sorted_pos;
+        for (std::size_t i : order) {
+            sorted.push_back(std::move(cfg.policies[i]));
+            sorted_pos.push_back(ps[i]);
+        }
+        cfg.policies = std::move(sorted);
+        ctx.src.policies = std::move(sorted_pos);
+    }
+
     // Defaults that depend on other keys.
     for (dp::InterfaceSpec& i : cfg.interfaces)
         if (i.name.empty()) i.name = i.role == dp::PortRole::access ? "access" : "core";

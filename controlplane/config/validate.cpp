@@ -19,6 +19,7 @@ bool all_digits(std::string_view s) {
 std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string line_ref(Pos p) { return p.line == 0 ? std::string() : " (line " + std::to_string(p.line) + ")"; }
+std::string at_line(Pos p) { return p.line == 0 ? std::string() : " at line " + std::to_string(p.line); }
 
 std::string range_text(const dp::NumberRange& r) { return r.first == r.last ? r.first : r.first + "-" + r.last; }
 
@@ -196,9 +197,10 @@ void check_interfaces(LoadContext& ctx) {
         if (first_of_role[r] >= 0) {
             ctx.error(src[i].role.line != 0 ? src[i].role : src[i].table,
                       "interfaces[" + std::to_string(i) + "]: a second interface with role " +
-                          (r == 0 ? "access" : "core") + " (the first" +
-                          line_ref(src[std::size_t(first_of_role[r])].table) +
-                          "); this release has one access and one core port");
+                          (r == 0 ? "access" : "core") + "; the first is interfaces[" +
+                          std::to_string(first_of_role[r]) + "]" +
+                          at_line(src[std::size_t(first_of_role[r])].table) +
+                          ", and this release has one access and one core port");
         } else {
             first_of_role[r] = int(i);
         }
@@ -315,8 +317,8 @@ void check_trunks(LoadContext& ctx) {
         if (!t.id.empty()) {
             auto [it, fresh] = ids.emplace(t.id, i);
             if (!fresh)
-                ctx.error(ts.id, name + ".id: duplicate trunk id " + q(t.id) + " (first" +
-                                     line_ref(tsrc(it->second).id) + ")");
+                ctx.error(ts.id, name + ".id: duplicate trunk id " + q(t.id) + ", first" +
+                                     at_line(tsrc(it->second).id));
         }
         const dp::AccountSpec* accounts[2] = {&t.primary, &t.secondary};
         for (int a = 0; a < 2; ++a) {
