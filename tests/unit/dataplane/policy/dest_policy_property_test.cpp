@@ -1,0 +1,182 @@
+// The destination matcher (trie + Hyperscan) against a plain reference implementation of the
+// documented precedence (dest_policy.hpp), on random policies (prefixes, countries, patterns) and
+// at least 100,000 random numbers.
+#include "dataplane/policy/dest_policy.hpp"
+
+#include <gtest/gtest.h>
+
+// GCC 12 warns falsely on "literal" + std::string at -O3 (GCC bug 105329).
+#pragma GCC diagnostic ignored "-Wrestrict"
+
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace palisade::dp {
+namespace {
+
+// The reference: read the rules literally, no trie, no Hyperscan (std::regex).
+struct RefRule {
+    RuleKind kind;
+    RuleAction action;
+    std::vector<std::string> prefixes;  // with '+', for prefix and country
+    std::regex re;                      // for pattern
+};
+
+bool reference(const std::vector<RefRule>& rules, RuleAction def, const std::string& number) {
+    bool pattern_allow = false;
+    bool pattern_deny = false;
+    std::size_t best = 0;
+    bool best_deny = false;
+    for (const RefRule& r : rules) {
+        if (r.kind == RuleKind::pattern) {
+            if (std::regex_match(number, r.re)) (r.action == RuleAction::deny ? pattern_deny : pattern_allow) = true;
+            continue;
+        }
+        for (const std::string& p : r.prefixes) {
+            if (number.size() < p.size() || number.compare(0, p.size(), p) != 0) continue;
+            const bool deny = r.action == RuleAction::deny;
+            if (p.size() > best) {
+                best = p.size();
+                best_deny = deny;
+            } else if (p.size() == best) {
+                best_deny = best_deny || deny;
+            }
+        }
+    }
+    if (pattern_deny) return false;
+    if (pattern_allow) return true;
+    if (best != 0) return !best_deny;
+    return def == RuleAction::allow;
+}
+
+std::string random_digits(std::mt19937_64& rng, int n, bool first_nonzero) {
+    std::string s;
+    for (int i = 0; i < n; ++i)
+        s += static_cast<char>('0' + (i == 0 && first_nonzero ? 1 + rng() % 9 : rng() % 10));
+    return s;
+}
+
+// A pattern over a small grammar both std::regex (ECMAScript) and Hyperscan read the same way.
+std::string random_pattern(std::mt19937_64& rng) {
+    std::string p = R"(\+)";
+    p += random_digits(rng, 1 + static_cast<int>(rng() % 3), true);
+    const int atoms = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < atoms; ++i) {
+        switch (rng() % 6) {
+            case 0: p += random_digits(rng, 1, false); break;
+            case 1: {
+                const int a = static_cast<int>(rng() % 10);
+                const int b = a + static_cast<int>(rng() % (10 - a));
+                p += '[';
+                p += static_cast<char>('0' + a);
+                p += '-';
+                p += static_cast<char>('0' + b);
+                p += ']';
+                break;
+            }
+            case 2: p += "[0-9]{" + std::to_string(1 + rng() % 6) + "}"; break;
+            case 3: p += "(" + random_digits(rng, 1, false) + "|" + random_digits(rng, 2, false) + ")"; break;
+            case 4: p += "[0-9]*"; break;
+            default: p += R"(\d{)" + std::to_string(rng() % 3) + "," + std::to_string(3 + rng() % 5) + "}"; break;
+        }
+    }
+    return p;
+}
+
+TEST(DestPolicyProperty, MatchesReferenceOnRandomPoliciesAndNumbers) {
+    std::mt19937_64 rng(20261126);
+    // Random countries: a few prefixes each, some nested in others' (like +44 / +441534).
+    std::vector<CountrySpec> countries;
+    for (int c = 0; c < 40; ++c) {
+        CountrySpec cs;
+        cs.iso = std::string{static_cast<char>('A' + c / 26), static_cast<char>('A' + c % 26)};
+        const int n = 1 + static_cast<int>(rng() % 4);
+        for (int i = 0; i < n; ++i) cs.prefixes.push_back("+" + random_digits(rng, 1 + static_cast<int>(rng() % 4), true));
+        countries.push_back(cs);
+    }
+    constexpr int kPolicies = 200;
+    constexpr int kNumbersPerPolicy = 600;  // 120,000 numbers in all
+    std::vector<DestPolicySpec> specs;
+    std::vector<std::vector<RefRule>> refs;
+    for (int pi = 0; pi < kPolicies; ++pi) {
+        DestPolicySpec spec;
+        spec.name = std::string(1, 'p').append(std::to_string(pi));
+        spec.default_action = rng() % 2 ? RuleAction::allow : RuleAction::deny;
+        std::vector<RefRule> ref;
+        const int nrules = static_cast<int>(rng() % 40);
+        for (int r = 0; r < nrules; ++r) {
+            DestRule d;
+            d.action = rng() % 2 ? RuleAction::allow : RuleAction::deny;
+            RefRule rr{};
+            const auto roll = rng() % 10;
+            if (roll < 6) {
+                d.kind = RuleKind::prefix;
+                d.value = "+" + random_digits(rng, 1 + static_cast<int>(rng() % 6), true);
+                rr.prefixes.push_back(d.value);
+            } else if (roll < 8) {
+                d.kind = RuleKind::country;
+                const CountrySpec& c = countries[rng() % countries.size()];
+                d.value = c.iso;
+                rr.prefixes = c.prefixes;
+            } else {
+                d.kind = RuleKind::pattern;
+                d.value = random_pattern(rng);
+                rr.re = std::regex(d.value, std::regex::ECMAScript);
+            }
+            rr.kind = d.kind;
+            rr.action = d.action;
+            spec.rules.push_back(d);
+            ref.push_back(std::move(rr));
+        }
+        specs.push_back(std::move(spec));
+        refs.push_back(std::move(ref));
+    }
+    DestPolicies policies;
+    std::string err;
+    ASSERT_TRUE(policies.build(specs, countries, &err)) << err;
+    WorkerScratch scratch;
+    ASSERT_TRUE(scratch.refresh(policies.scratch_prototype(), 1));
+
+    std::size_t checked = 0;
+    std::size_t allowed = 0;
+    std::size_t by_pattern = 0;
+    std::size_t by_prefix = 0;
+    for (int pi = 0; pi < kPolicies; ++pi) {
+        const auto idx = policies.index_of(specs[static_cast<std::size_t>(pi)].name);
+        ASSERT_NE(idx, DestPolicies::kNoPolicy);
+        for (int q = 0; q < kNumbersPerPolicy; ++q) {
+            // Half the numbers extend one of the policy's own prefixes, so rules really match.
+            std::string number;
+            const auto& rules = specs[static_cast<std::size_t>(pi)].rules;
+            if (!rules.empty() && rng() % 2) {
+                const DestRule& r = rules[rng() % rules.size()];
+                const auto& rr = refs[static_cast<std::size_t>(pi)][static_cast<std::size_t>(&r - rules.data())];
+                if (!rr.prefixes.empty()) number = rr.prefixes[rng() % rr.prefixes.size()];
+            }
+            if (number.empty()) number = "+" + random_digits(rng, 1, true);
+            const int target = 2 + static_cast<int>(rng() % 14);
+            while (static_cast<int>(number.size()) < target) number += random_digits(rng, 1, false);
+            const DestVerdict got = policies.match(idx, number, scratch.get());
+            const bool want = reference(refs[static_cast<std::size_t>(pi)], specs[static_cast<std::size_t>(pi)].default_action, number);
+            ASSERT_NE(got.by, DestDecidedBy::scan_error);
+            ASSERT_EQ(got.allowed, want) << "policy " << pi << " number " << number;
+            ++checked;
+            allowed += got.allowed ? 1 : 0;
+            by_pattern += got.by == DestDecidedBy::pattern ? 1 : 0;
+            by_prefix += got.by == DestDecidedBy::prefix ? 1 : 0;
+        }
+    }
+    EXPECT_GE(checked, 100'000u);
+    // The random data exercises every path, not just the default.
+    EXPECT_GT(by_pattern, checked / 100);
+    EXPECT_GT(by_prefix, checked / 5);
+    EXPECT_GT(allowed, checked / 10);
+    EXPECT_LT(allowed, checked - checked / 10);
+    std::printf("checked %zu numbers: %zu allowed, %zu by pattern, %zu by prefix\n", checked, allowed,
+                by_pattern, by_prefix);
+}
+
+}  // namespace
+}  // namespace palisade::dp
