@@ -28,6 +28,14 @@ struct ArpEntry {
     std::uint64_t last_req_tsc = 0;    // last request sent
 };
 
+/// A neighbour one worker passes to the port's other workers (rte_ring element, 12 bytes).
+struct ArpShareMsg {
+    std::uint32_t ip;  // host order
+    rte_ether_addr mac;
+    std::uint16_t pad;
+};
+static_assert(sizeof(ArpShareMsg) % 4 == 0, "rte_ring elements are 4n bytes");
+
 /// What one timer run wants from its port.
 struct ArpTickResult {
     static constexpr std::uint32_t kMaxRequests = 32;

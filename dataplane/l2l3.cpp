@@ -1,6 +1,7 @@
 // L2/L3 below SIP on one port, for one worker. See l2l3.hpp.
 #include "dataplane/l2l3.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 #include <rte_arp.h>
@@ -25,6 +26,7 @@ constexpr std::uint8_t kTtl = 64;                              // RFC 1700 defau
 // MTU that needs more is refused (frag_out_fail) rather than flooding the tx queue.
 constexpr std::uint16_t kMaxFragsOut = 64;
 constexpr std::uint8_t kIpOptEol = 0, kIpOptNop = 1, kIpOptLsrr = 131, kIpOptSsrr = 137;
+constexpr unsigned kArpInboxSize = 256;  // per worker and port; ARP is a trickle
 
 RxVerdict drop(rte_mbuf* m, WorkerCounters& c, std::uint16_t port, Counter why) noexcept {
     rte_pktmbuf_free(m);
@@ -124,7 +126,64 @@ L3Port::L3Port(const L3PortConfig& cfg, int socket_id) : cfg_(cfg) {
         return;
     }
     timer_period_tsc_ = hz / 100;  // ARP and reassembly timers every 10 ms
+    if (cfg_.worker_count > 1) {
+        if (cfg_.worker_count > kMaxWorkers) {
+            err_ = "more workers than kMaxWorkers";
+            return;
+        }
+        for (std::uint16_t w = 0; w < cfg_.worker_count; ++w) {
+            char name[RTE_RING_NAMESIZE];
+            std::snprintf(name, sizeof name, "l3arp_p%u_w%u", unsigned(p.port_id), unsigned(w));
+            rte_ring* r = rte_ring_lookup(name);
+            if (r == nullptr) {
+                r = rte_ring_create_elem(name, sizeof(ArpShareMsg), kArpInboxSize, socket_id,
+                                         RING_F_SC_DEQ);
+            }
+            if (r == nullptr) r = rte_ring_lookup(name);  // created meanwhile by another worker
+            if (r == nullptr) {
+                err_ = "cannot create the ARP inbox ring";
+                return;
+            }
+            arp_inboxes_[w] = r;
+        }
+        // Whatever an earlier user of this port's inbox left is stale.
+        ArpShareMsg stale[16];
+        while (rte_ring_sc_dequeue_burst_elem(arp_inboxes_[cfg_.worker_index], stale,
+                                              sizeof(ArpShareMsg), 16, nullptr) != 0) {
+        }
+    }
     ok_ = true;
+}
+
+void L3Port::share_neighbour(std::uint32_t ip, const rte_ether_addr& mac,
+                             WorkerCounters& c) noexcept {
+    if (cfg_.worker_count <= 1) return;
+    ArpShareMsg msg{ip, mac, 0};
+    for (std::uint16_t w = 0; w < cfg_.worker_count; ++w) {
+        if (w == cfg_.worker_index) continue;
+        if (rte_ring_mp_enqueue_elem(arp_inboxes_[w], &msg, sizeof msg) == 0) {
+            c.add(cfg_.port.port_id, Counter::arp_sync_out);
+        } else {
+            c.add(cfg_.port.port_id, Counter::arp_sync_dropped);
+        }
+    }
+}
+
+void L3Port::drain_arp_inbox(std::uint64_t now_tsc, WorkerCounters& c) noexcept {
+    const std::uint16_t pid = cfg_.port.port_id;
+    ArpShareMsg msgs[16];
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(arp_inboxes_[cfg_.worker_index], msgs,
+                                                      sizeof(ArpShareMsg), 16, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        c.add(pid, Counter::arp_sync_in);
+        // Another worker of this port saw the neighbour answer: as good as seeing it here.
+        if (arp_.learn(msgs[i].ip, msgs[i].mac, now_tsc, true) ==
+            ArpTable::LearnResult::resolved) {
+            std::array<rte_mbuf*, ArpTable::kMaxQueued> waiting;
+            const std::uint32_t k = arp_.take_queued(msgs[i].ip, waiting.data(), ArpTable::kMaxQueued);
+            for (std::uint32_t j = 0; j < k; ++j) send_resolved(waiting[j], msgs[i].mac, c);
+        }
+    }
 }
 
 L3Port::~L3Port() {
@@ -229,6 +288,7 @@ void L3Port::start(std::uint64_t now_tsc, WorkerCounters& c) noexcept {
 
 void L3Port::poll(std::uint64_t now_tsc, WorkerCounters& c) noexcept {
     reasm_.free_death_row();
+    if (cfg_.worker_count > 1) drain_arp_inbox(now_tsc, c);
     if (now_tsc < next_timer_tsc_) return;
     next_timer_tsc_ = now_tsc + timer_period_tsc_;
     const std::uint16_t pid = cfg_.port.port_id;
@@ -373,12 +433,16 @@ RxVerdict arp_input(L3Port& port, rte_mbuf* m, std::uint64_t now, WorkerCounters
         }
         // RFC 826 packet reception: merge the sender into an existing entry; add it only when
         // we are the target.
+        // Every confirmation is shared, unchanged ones too: the other workers' entries age
+        // unless they hear that the neighbour still answers.
         switch (port.arp().learn(spa, sha, now, tpa == p.ip)) {
             case ArpTable::LearnResult::added:
                 c.add(pid, Counter::arp_learned);
+                port.share_neighbour(spa, sha, c);
                 break;
             case ArpTable::LearnResult::resolved: {
                 c.add(pid, Counter::arp_learned);
+                port.share_neighbour(spa, sha, c);
                 std::array<rte_mbuf*, ArpTable::kMaxQueued> waiting;
                 const std::uint32_t n = port.arp().take_queued(spa, waiting.data(), ArpTable::kMaxQueued);
                 for (std::uint32_t i = 0; i < n; ++i) port.send_resolved(waiting[i], sha, c);
@@ -386,11 +450,14 @@ RxVerdict arp_input(L3Port& port, rte_mbuf* m, std::uint64_t now, WorkerCounters
             }
             case ArpTable::LearnResult::updated:
                 c.add(pid, Counter::arp_updated);
+                port.share_neighbour(spa, sha, c);
+                break;
+            case ArpTable::LearnResult::unchanged:
+                port.share_neighbour(spa, sha, c);
                 break;
             case ArpTable::LearnResult::full:
                 c.add(pid, Counter::arp_table_full);
                 break;
-            case ArpTable::LearnResult::unchanged:
             case ArpTable::LearnResult::ignored:
                 break;
         }

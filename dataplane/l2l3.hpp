@@ -13,6 +13,7 @@
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "dataplane/arp_table.hpp"
 #include "dataplane/contract/counters.hpp"
@@ -87,8 +88,9 @@ public:
     /// Announce our address: gratuitous ARP now and once more 2 s later (RFC 5227 §2.3), and
     /// start resolving the gateway. Call once, after the port started.
     void start(std::uint64_t now_tsc, WorkerCounters& c) noexcept;
-    /// Once per worker loop: frees reassembly's death row; every few ms runs the ARP timers
-    /// (retries, ageing, announce) and drops expired reassembly flows.
+    /// Once per worker loop: frees reassembly's death row, takes the neighbours the port's other
+    /// workers learned; every 10 ms runs the ARP timers (retries, ageing, announce) and drops
+    /// expired reassembly flows.
     void poll(std::uint64_t now_tsc, WorkerCounters& c) noexcept;
     /// Sends every staged packet (rte_eth_tx_burst on tx_queue); what the port refuses is freed
     /// and counted as tx_dropped. Counts tx_packets and tx_bytes. Returns packets sent.
@@ -106,6 +108,10 @@ public:
     const L3PortConfig& config() const noexcept { return cfg_; }
     ArpTable& arp() noexcept { return arp_; }
     Reassembly& reassembly() noexcept { return reasm_; }
+
+    /// Tells the port's other workers about a neighbour learned here (ARP replies reach one
+    /// worker only: RSS and af_packet's fanout put non-IP frames on one queue).
+    void share_neighbour(std::uint32_t ip, const rte_ether_addr& mac, WorkerCounters& c) noexcept;
 
     // Internals shared by l3_input and udp_output (l2l3.cpp).
     bool on_link(std::uint32_t ip) const noexcept;
@@ -136,6 +142,10 @@ private:
     std::uint64_t next_timer_tsc_ = 0;
     std::uint64_t garp_at_tsc_ = 0;  // second announcement; 0 = none pending
     std::uint64_t timer_period_tsc_ = 0;
+    // ARP sharing: one inbox per worker of this port (MP enqueue, SC dequeue), found by name so
+    // that the workers of a port wire themselves; empty with one worker.
+    std::array<rte_ring*, kMaxWorkers> arp_inboxes_{};
+    void drain_arp_inbox(std::uint64_t now_tsc, WorkerCounters& c) noexcept;
     alignas(64) std::array<char, kScratchBytes> scratch_{};
 };
 

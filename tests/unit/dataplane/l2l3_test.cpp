@@ -571,6 +571,37 @@ TEST_F(L2L3, IpIdentificationIsPartitionedBetweenWorkers) {
     for (const Bytes& f : drain(*port_)) EXPECT_EQ(get16(&f[18]) % 3, 2);
 }
 
+TEST_F(L2L3, NeighboursLearnedByOneWorkerReachTheOthers) {
+    // ARP replies land on one worker's queue; the worker that asked is another one.
+    L3PortConfig c0 = port_config(), c1 = port_config();
+    c0.worker_count = c1.worker_count = 2;
+    c0.worker_index = 0;
+    c1.worker_index = 1;
+    port_ = std::make_unique<L3Port>(c0, SOCKET_ID_ANY);
+    L3Port w1(c1, SOCKET_ID_ANY);
+    ASSERT_TRUE(port_->ok()) << port_->err();
+    ASSERT_TRUE(w1.ok()) << w1.err();
+    const std::uint32_t dst = ip4(192, 0, 2, 7);
+    ASSERT_TRUE(udp_output(w1, to_mbuf(text("via worker 1")), dst, 5060, now_, *c_));
+    EXPECT_EQ(drain(w1).size(), 1u) << "worker 1's request";
+    learn_peer(dst, 7);  // the reply reaches worker 0
+    EXPECT_EQ(get(Counter::arp_sync_out), 1u);
+    w1.poll(now_, *c_);
+    EXPECT_EQ(get(Counter::arp_sync_in), 1u);
+    auto tx = drain(w1);
+    ASSERT_EQ(tx.size(), 1u) << "the queued datagram leaves from worker 1";
+    EXPECT_EQ(Bytes(tx[0].begin(), tx[0].begin() + 6), Bytes({2, 0, 0, 0, 0, 7}));
+    EXPECT_EQ(w1.arp().queued(), 0u);
+    // A confirmation seen by worker 0 keeps worker 1's entry from ageing.
+    w1.poll(now_ + 300 * hz(), *c_);
+    EXPECT_EQ(drain(w1).size(), 1u) << "refresh request";
+    learn_peer(dst, 7);
+    w1.poll(now_ + 300 * hz() + 1, *c_);
+    for (int s = 1; s <= 5; ++s) w1.poll(now_ + (300 + s) * hz(), *c_);
+    EXPECT_NE(w1.arp().lookup(dst), nullptr);
+    EXPECT_EQ(get(Counter::arp_aged), 0u);
+}
+
 TEST_F(L2L3, BadConfigIsRefusedWithAReason) {
     L3PortConfig cfg = port_config();
     cfg.indirect_pool = nullptr;
