@@ -637,7 +637,7 @@ constexpr KeyDef kSchema[] = {
     {"policies.*.default", K::enumeration, false, "\"deny\"", "", 0, 0, "allow|deny",
      "decision when no rule matches", set_policy_default},
     {"policies.*.rules", K::table_array, false, "[]", "", 0, 0, "",
-     "rules { action = \"allow\"|\"deny\", and one of country, prefix, pattern }; the most specific match decides",
+     "rules { action = \"allow\"|\"deny\", and one of country, prefix, pattern }; a matching pattern, else the longest prefix decides",
      enter_rule},
     {"policies.*.rules[].action", K::enumeration, true, "", "", 0, 0, "allow|deny",
      "what a match of this rule decides", set_rule_action},
@@ -646,7 +646,7 @@ constexpr KeyDef kSchema[] = {
     {"policies.*.rules[].prefix", K::string, false, "", "", 0, 0, "",
      "E.164 prefix with '+', e.g. \"+3190\"", set_rule_prefix},
     {"policies.*.rules[].pattern", K::string, false, "", "", 0, 0, "",
-     "regular expression (Hyperscan) over the whole number with '+', e.g. '^\\+3190[0-9]{4}$'",
+     "Hyperscan regular expression that must match the whole number, '+' included, e.g. '\\+3190[0-9]{4}'",
      set_rule_pattern},
 
     // ---- [[trunks]]

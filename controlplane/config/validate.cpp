@@ -131,18 +131,23 @@ std::string parse_interface_address(std::string_view s, dp::Ipv4Prefix& out) {
 
 std::string check_pattern(std::string_view s) {
     if (s.empty()) return "empty pattern: it would match every number";
-    const std::string pattern(s);
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    // The policy engine compiles block-mode databases with HS_FLAG_SINGLEMATCH (one match per
-    // rule is enough to decide); check with the same flags.
-    if (hs_compile(pattern.c_str(), HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
-        std::string msg = "pattern " + q(s) + " does not compile: " +
-                          (err != nullptr && err->message != nullptr ? err->message : "unknown Hyperscan error");
-        hs_free_compile_error(err);
-        return msg;
+    // The policy engine (dataplane/policy/pattern_matcher.cpp) anchors a pattern at both ends,
+    // "^(?:p)$", and compiles block-mode databases with HS_FLAG_SINGLEMATCH. Compile the text as
+    // written first, so that Hyperscan's message (offsets included) refers to what the operator
+    // wrote, then anchored, as the engine will.
+    const std::string as_written(s);
+    const std::string anchored = "^(?:" + as_written + ")$";
+    for (const std::string* pattern : {&as_written, &anchored}) {
+        hs_database_t* db = nullptr;
+        hs_compile_error_t* err = nullptr;
+        if (hs_compile(pattern->c_str(), HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
+            std::string msg = "pattern " + q(s) + " does not compile: " +
+                              (err != nullptr && err->message != nullptr ? err->message : "unknown Hyperscan error");
+            hs_free_compile_error(err);
+            return msg;
+        }
+        hs_free_database(db);
     }
-    hs_free_database(db);
     return {};
 }
 

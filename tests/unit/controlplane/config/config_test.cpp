@@ -438,6 +438,34 @@ TEST(Config, SchemaIsWellFormed) {
     }
 }
 
+// ---- palisadectl check
+
+int run_check_with(std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    return run_check(static_cast<int>(args.size()), argv.data());
+}
+
+TEST(CheckCommand, ExitStatus) {
+    EXPECT_EQ(run_check_with({"check", source_root() + "/conf/demo.toml"}), 0);
+    EXPECT_EQ(run_check_with({"check", data_dir() + "/bad_semantics.toml"}), 1);
+    EXPECT_EQ(run_check_with({"check", data_dir() + "/does-not-exist.toml"}), 1);
+    EXPECT_EQ(run_check_with({"check"}), 2);
+    EXPECT_EQ(run_check_with({"check", "a.toml", "b.toml"}), 2);
+    EXPECT_EQ(run_check_with({"check", "--keys"}), 0);
+}
+
+TEST(CheckCommand, Summary) {
+    dp::ConfigSpec c;
+    Settings s;
+    std::vector<std::string> errors;
+    ASSERT_TRUE(load_config(source_root() + "/conf/demo.toml", c, s, errors)) << join(errors);
+    EXPECT_EQ(config_summary("demo.toml", c),
+              "demo.toml: ok: 2 trunks (4 accounts), 3 DID entries (111 numbers), 1 policy (3 rules), "
+              "2 interfaces, 2 core peers");
+}
+
 // ---- country data
 
 struct Countries {
