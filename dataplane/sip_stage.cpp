@@ -105,8 +105,8 @@ bool SipStage::addressed_to_us(std::string_view request_uri) const noexcept {
 }
 
 bool SipStage::respond(const sip::Message& msg, int code, std::string_view phrase,
-                       std::string_view extra_lines, const SipSource& src, SipOutcome& o,
-                       WorkerCounters& c) noexcept {
+                       std::string_view extra_lines, const SipSource& src,
+                       std::span<char> out, SipOutcome& o, WorkerCounters& c) noexcept {
     // RFC 3261 §18.2.2 over UDP (no maddr handling: we never join multicast): back to the source
     // address (what `received` would say), to the source port when the top Via asks for rport
     // (RFC 3581 §4), else to the sent-by port or 5060.
@@ -124,7 +124,7 @@ bool SipStage::respond(const sip::Message& msg, int code, std::string_view phras
         port = via.port;
     }
     const std::size_t n = sip::build_response(msg, code, phrase, code > 100 ? next_tag() : "",
-                                              extra_lines, {}, reply_);
+                                              extra_lines, {}, out);
     if (n == 0) {
         c.add(src.port_id, Counter::sip_reply_failed);
         return false;
@@ -137,14 +137,14 @@ bool SipStage::respond(const sip::Message& msg, int code, std::string_view phras
 }
 
 SipOutcome SipStage::handle(const sip::Message& msg, sip::ParseStatus status, const SipSource& src,
-                            WorkerCounters& c) noexcept {
+                            std::span<char> reply_buffer, WorkerCounters& c) noexcept {
     const bool framed_start = status == sip::ParseStatus::ok || !msg.start_line().empty();
     if (!framed_start) {
         // Not even a start line: neither a request to answer nor a response to route.
         c.add(src.port_id, Counter::steer_unparsable);
         return {};
     }
-    if (msg.is_request()) return handle_request(msg, src, c);
+    if (msg.is_request()) return handle_request(msg, src, reply_buffer, c);
     if (msg.status_code() != 0) return handle_response(msg, status, src, c);
     c.add(src.port_id, Counter::steer_unparsable);
     return {};
@@ -175,7 +175,7 @@ SipOutcome SipStage::handle_response(const sip::Message& msg, sip::ParseStatus s
 }
 
 SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& src,
-                                    WorkerCounters& c) noexcept {
+                                    std::span<char> out, WorkerCounters& c) noexcept {
     SipOutcome o;
     c.add(src.port_id, Counter::sip_requests);
     const bool known = known_ != nullptr && known_->contains(src.src_ip);
@@ -211,7 +211,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
             for (char ch : text) phrase[n++] = ch;
             phrase[n++] = ')';
         }
-        if (respond(msg, code == 0 ? 400 : code, {phrase, n}, {}, src, o, c)) {
+        if (respond(msg, code == 0 ? 400 : code, {phrase, n}, {}, src, out, o, c)) {
             c.add(src.port_id, code == 505   ? Counter::sip_version_rejected
                                : code == 416 ? Counter::sip_uri_scheme_rejected
                                              : Counter::sip_malformed_request_rejected);
@@ -234,7 +234,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
         if (const sip::HeaderField* mf = msg.find(HeaderId::max_forwards)) {
             std::uint32_t v = 1;
             if (sip::parse_max_forwards(mf->value, v) == sip::Reason::none && v == 0) {
-                if (respond(msg, 483, "Too Many Hops", {}, src, o, c))
+                if (respond(msg, 483, "Too Many Hops", {}, src, out, o, c))
                     c.add(src.port_id, Counter::sip_max_forwards_exhausted);
                 return o;
             }
@@ -245,7 +245,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
         if (for_us) {
             // RFC 3261 §11.2; §16.3 item 3 lets a proxy answer an OPTIONS with Max-Forwards 0
             // that is addressed to itself.
-            if (respond(msg, 200, "OK", kOptionsLines, src, o, c))
+            if (respond(msg, 200, "OK", kOptionsLines, src, out, o, c))
                 c.add(src.port_id, Counter::sip_options_answered);
         } else {
             c.add(src.port_id, Counter::sip_not_handled);
@@ -264,7 +264,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
         return o;
     default:
         // RFC 3261 §8.2.1: 405 with Allow for a method we do not handle.
-        if (respond(msg, 405, "Method Not Allowed", kAllowLine, src, o, c))
+        if (respond(msg, 405, "Method Not Allowed", kAllowLine, src, out, o, c))
             c.add(src.port_id, Counter::sip_method_not_allowed);
         return o;
     }

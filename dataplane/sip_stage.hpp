@@ -76,37 +76,31 @@ struct SipOutcome {
 /// Per-worker SIP stage state (dp: owner worker only).
 class SipStage {
 public:
-    /// Largest reply the stage builds.
-    static constexpr std::size_t kReplyMax = 4096;
-
     /// known: the sources to answer (must outlive the stage); our_addresses: every interface
     /// address (host order), for "addressed to Palisade"; worker: this worker's index (tags).
     SipStage(const KnownSources* known, std::span<const std::uint32_t> our_addresses,
              unsigned worker, std::uint64_t tag_salt) noexcept;
 
-    /// Handles one datagram framed into msg (status = what msg.parse returned). Writes a reply
-    /// into the stage's buffer (reply()) when the outcome says so. Counts every outcome.
+    /// Handles one datagram framed into msg (status = what msg.parse returned). When the
+    /// outcome is a reply, it is written into reply_buffer (the worker passes the data room of
+    /// a spare mbuf, so that the reply is built in place: no copy); a reply that does not fit is
+    /// counted (sip_reply_failed) and dropped. Counts every outcome.
     SipOutcome handle(const sip::Message& msg, sip::ParseStatus status, const SipSource& src,
-                      WorkerCounters& c) noexcept;
-
-    /// The reply built by the last handle() that returned Action::reply.
-    std::string_view reply(const SipOutcome& o) const noexcept {
-        return {reply_.data(), o.reply_length};
-    }
+                      std::span<char> reply_buffer, WorkerCounters& c) noexcept;
 
     /// True when the Request-URI names Palisade: no user part, or one of our addresses as host.
     bool addressed_to_us(std::string_view request_uri) const noexcept;
 
 private:
     SipOutcome handle_request(const sip::Message& msg, const SipSource& src,
-                              WorkerCounters& c) noexcept;
+                              std::span<char> out, WorkerCounters& c) noexcept;
     SipOutcome handle_response(const sip::Message& msg, sip::ParseStatus status,
                                const SipSource& src, WorkerCounters& c) noexcept;
-    /// Builds a response into reply_; fills o for sending back per the top Via (RFC 3261
-    /// §18.2.2). Returns false (counted sip_reply_failed) when it does not fit.
+    /// Builds a response into out; fills o for sending back per the top Via (RFC 3261
+    /// §18.2.2). Returns false (counted sip_reply_failed) when it does not fit in out.
     bool respond(const sip::Message& msg, int code, std::string_view phrase,
-                 std::string_view extra_lines, const SipSource& src, SipOutcome& o,
-                 WorkerCounters& c) noexcept;
+                 std::string_view extra_lines, const SipSource& src, std::span<char> out,
+                 SipOutcome& o, WorkerCounters& c) noexcept;
     std::string_view next_tag() noexcept;
 
     const KnownSources* known_;
@@ -115,7 +109,6 @@ private:
     unsigned worker_;
     std::uint64_t tag_counter_;
     std::array<char, 24> tag_{};
-    std::array<char, kReplyMax> reply_{};
 };
 
 }  // namespace palisade::dp

@@ -48,6 +48,7 @@ Worker::Worker(Engine& engine, unsigned index)
       timers_(engine.config().timers_per_worker) {}
 
 Worker::~Worker() {
+    if (spare_ != nullptr) rte_pktmbuf_free(spare_);
     for (auto& p : l3_) {
         if (p) p->arp().clear();
     }
@@ -236,21 +237,20 @@ void Worker::process(std::size_t port_index, rte_mbuf* m, const char* payload, s
     src.src_port = meta.src_port;
     src.dst_port = meta.dst_port;
     src.port_id = row(port_index);
-    const SipOutcome o = stage_.handle(msg_, st, src, *counters_);
+    if (spare_ == nullptr) spare_ = rte_pktmbuf_alloc(engine_.config().pools.mbufs);
+    std::span<char> room;
+    if (spare_ != nullptr) {
+        // Leave the headroom for udp_output's Ethernet/IPv4/UDP headers.
+        room = {rte_pktmbuf_mtod(spare_, char*), rte_pktmbuf_tailroom(spare_)};
+    }
+    const SipOutcome o = stage_.handle(msg_, st, src, room, *counters_);
     switch (o.action) {
     case SipOutcome::Action::drop:
         break;
     case SipOutcome::Action::reply: {
-        const std::string_view text = stage_.reply(o);
-        rte_mbuf* out = rte_pktmbuf_alloc(engine_.config().pools.mbufs);
-        char* dst = out == nullptr ? nullptr
-                                   : rte_pktmbuf_append(out, static_cast<std::uint16_t>(text.size()));
-        if (dst == nullptr || text.size() > 0xffff) {
-            if (out != nullptr) rte_pktmbuf_free(out);
-            counters_->add(src.port_id, Counter::sip_reply_failed);
-            break;
-        }
-        std::memcpy(dst, text.data(), text.size());
+        rte_mbuf* out = spare_;
+        spare_ = nullptr;
+        rte_pktmbuf_append(out, static_cast<std::uint16_t>(o.reply_length));  // fits: built there
         // udp_output counts its own drops (ARP queue full, no route, ...).
         udp_output(*l3_[port_index], out, o.reply_ip, o.reply_port, now, *counters_);
         break;

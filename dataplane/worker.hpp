@@ -125,7 +125,7 @@ private:
     std::uint64_t tick_tsc_ = 0;       // one timer-wheel tick (1 ms)
     std::uint64_t next_tick_ = 0;
     std::uint64_t ticks_ = 0;
-    bool pending_tx_ = false;
+    rte_mbuf* spare_ = nullptr;        // the next reply is built in its data room (no copy)
     alignas(64) std::array<char, L3Port::kScratchBytes> scratch_{};
 };
 

@@ -1,0 +1,281 @@
+// palisade-bench-dataplane: the real worker loop (Worker::poll: rx burst, l3_input, SIP framing,
+// steering, sip_stage, udp_output, buffered tx) fed prebuilt SIP packets through a net_ring
+// port, and in the same run a plain io-forward loop (rx burst -> tx burst) on the same port as
+// the ceiling. One JSON object per line:
+//   {"scenario":"options","workers":1,"packets":...,"mpps_per_worker":...,"ceiling_mpps":...,
+//    "cycles_per_packet":...,"ceiling_cycles_per_packet":...,"mpps_min":...,"mpps_max":...}
+// Only time spent inside the loops is counted: refilling the rx ring and freeing what was sent
+// happen between timed rounds. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so that
+// other processes on a shared machine do not count against the loop; wall_mpps is the same run
+// in wall-clock time. cycles_per_packet is CPU time x TSC rate / packets. Mpps figures are the
+// median over rounds (mpps_min/mpps_max: the spread).
+//
+// Usage: palisade-bench-dataplane [--rounds N] [--batch N] [-- EAL args]
+//        (default EAL: -l 0 --no-huge -m 1024 --no-pci --no-shconf)
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "dataplane/eal.hpp"
+#include "dataplane/port.hpp"
+#include "dataplane/worker.hpp"
+
+using namespace palisade::dp;
+
+namespace {
+
+constexpr std::uint32_t kOurIp = (10u << 24) | 1;                 // 10.0.0.1
+constexpr std::uint32_t kPeerBase = (10u << 24) | (1u << 8);      // 10.0.1.0/24: the trunk
+const rte_ether_addr kPeerMac = {{0x02, 0, 0, 0, 0, 0x02}};
+
+struct Fixture {
+    Pools pools;
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    std::uint16_t port = 0;
+    rte_ether_addr mac{};
+    std::vector<std::string> frames;  // prebuilt Ethernet frames
+};
+
+std::string options_payload(unsigned i) {
+    const std::string host = "10.0.1." + std::to_string(1 + i % 200);
+    return "OPTIONS sip:10.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP " + host + ":5060;branch=z9hG4bK-bench" + std::to_string(i) + ";rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:probe@" + host + ":5060>;tag=" + std::to_string(1000 + i) + "\r\n"
+           "To: <sip:10.0.0.1:5060>\r\n"
+           "Call-ID: " + std::to_string(i) + "-bench@" + host + "\r\n"
+           "CSeq: 1 OPTIONS\r\n"
+           "Contact: <sip:probe@" + host + ":5060>\r\n"
+           "Accept: application/sdp\r\n"
+           "User-Agent: palisade-bench\r\n"
+           "Content-Length: 0\r\n\r\n";
+}
+
+std::string frame(const rte_ether_addr& dst, std::uint32_t src_ip, const std::string& payload) {
+    std::string f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr) + payload.size(), '\0');
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
+    eth->dst_addr = dst;
+    eth->src_addr = kPeerMac;
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+    ip->version_ihl = RTE_IPV4_VHL_DEF;
+    ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(f.size() - sizeof(rte_ether_hdr)));
+    ip->time_to_live = 64;
+    ip->next_proto_id = IPPROTO_UDP;
+    ip->src_addr = rte_cpu_to_be_32(src_ip);
+    ip->dst_addr = rte_cpu_to_be_32(kOurIp);
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+    udp->src_port = rte_cpu_to_be_16(5060);
+    udp->dst_port = rte_cpu_to_be_16(5060);
+    udp->dgram_len = rte_cpu_to_be_16(static_cast<std::uint16_t>(sizeof(rte_udp_hdr) + payload.size()));
+    std::memcpy(udp + 1, payload.data(), payload.size());
+    udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+    return f;
+}
+
+/// Fills the rx ring with `n` copies of the prebuilt frames (not timed).
+bool refill(Fixture& fx, unsigned n) {
+    std::vector<rte_mbuf*> ms(n);
+    if (rte_pktmbuf_alloc_bulk(fx.pools.mbufs, ms.data(), n) != 0) return false;
+    for (unsigned i = 0; i < n; ++i) {
+        const std::string& f = fx.frames[i % fx.frames.size()];
+        char* p = rte_pktmbuf_append(ms[i], static_cast<std::uint16_t>(f.size()));
+        std::memcpy(p, f.data(), f.size());
+    }
+    return rte_ring_enqueue_bulk(fx.rx, reinterpret_cast<void**>(ms.data()), n, nullptr) == n;
+}
+
+/// Frees what the port sent (not timed); returns how many.
+unsigned drain_tx(Fixture& fx) {
+    void* objs[256];
+    unsigned total = 0, n;
+    while ((n = rte_ring_dequeue_burst(fx.tx, objs, 256, nullptr)) > 0) {
+        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+        total += n;
+    }
+    return total;
+}
+
+/// CPU time of this thread, in seconds: the machine is shared (2 cores, builds running), so
+/// wall time would count other processes' time slices against the loop.
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    unsigned rounds = 200;
+    unsigned batch = 1024;  // like a NIC rx ring of 1024 descriptors: packets still in cache
+    std::vector<std::string> eal = {"--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
+                                    "--log-level", "*:error"};
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--rounds" && i + 1 < argc) {
+            rounds = static_cast<unsigned>(std::atoi(argv[++i]));
+        } else if (a == "--batch" && i + 1 < argc) {
+            batch = static_cast<unsigned>(std::atoi(argv[++i]));
+        } else if (a == "--") {
+            eal.assign(argv + i + 1, argv + argc);
+            break;
+        } else {
+            std::fprintf(stderr, "usage: %s [--rounds N] [--batch N] [-- EAL args]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (rounds == 0 || batch < 64 || batch > 60000) {
+        std::fprintf(stderr, "rounds >= 1, batch in 64..60000\n");
+        return 2;
+    }
+    std::string err;
+    EalSpec spec;
+    spec.lcores = "0";
+    spec.args = eal;
+    spec.mbuf_count = 2 * batch + 8191;
+    spec.mbuf_cache = 256;
+    if (!eal_init(build_eal_args("palisade-bench-dataplane", spec, {}, false), err)) {
+        std::fprintf(stderr, "%s\n", err.c_str());
+        return 1;
+    }
+    Fixture fx;
+    if (!create_pools(spec, 511, "_bench", 0, fx.pools, err)) {
+        std::fprintf(stderr, "%s\n", err.c_str());
+        return 1;
+    }
+    const unsigned ring_size = rte_align32pow2(batch + 1);
+    fx.rx = rte_ring_create("bench_rx", ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    fx.tx = rte_ring_create("bench_tx", ring_size * 2, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    const int pid = create_ring_port("bench_ring", &fx.rx, 1, &fx.tx, 1, err);
+    if (pid < 0 || fx.rx == nullptr || fx.tx == nullptr) {
+        std::fprintf(stderr, "ring port: %s\n", err.c_str());
+        return 1;
+    }
+    fx.port = static_cast<std::uint16_t>(pid);
+    InterfaceSpec ifs;
+    ifs.name = "access";
+    ifs.device = "bench_ring";
+    ifs.address = {kOurIp, 8};
+    PortInfo info;
+    if (!configure_port(fx.port, ifs, 1, fx.pools.mbufs, info, err)) {
+        std::fprintf(stderr, "%s\n", err.c_str());
+        return 1;
+    }
+    std::memcpy(fx.mac.addr_bytes, info.mac, 6);
+    for (unsigned i = 0; i < 1024; ++i) {
+        fx.frames.push_back(frame(fx.mac, kPeerBase + 1 + i % 200, options_payload(i)));
+    }
+
+    EngineConfig cfg;
+    cfg.workers = 1;
+    cfg.ports.push_back({fx.port, ifs, fx.mac});
+    cfg.pools = fx.pools;
+    cfg.ring_size = 1024;
+    cfg.timers_per_worker = 1024;
+    cfg.known.add({kPeerBase, 24});
+    cfg.tag = "_bench";
+    Engine engine;
+    if (!engine.init(cfg, err)) {
+        std::fprintf(stderr, "%s\n", err.c_str());
+        return 1;
+    }
+    Worker& w = engine.worker(0);
+    const std::uint64_t now0 = rte_rdtsc();
+    for (unsigned i = 0; i < 200; ++i) w.l3(0).arp().learn(kPeerBase + 1 + i, kPeerMac, now0, true);
+    const double hz = static_cast<double>(rte_get_tsc_hz());
+
+    // --- check the input before timing it: every OPTIONS must be answered 200.
+    if (!refill(fx, 1024)) {
+        std::fprintf(stderr, "refill failed\n");
+        return 1;
+    }
+    while (rte_ring_count(fx.rx) > 0) w.poll(rte_rdtsc());
+    w.poll(rte_rdtsc());
+    w.flush();
+    const unsigned check_sent = drain_tx(fx);
+    const std::uint64_t answered = engine.sum(Counter::sip_options_answered);
+    if (answered != 1024 || check_sent != 1024) {
+        std::fprintf(stderr, "input check failed: %llu answered, %u sent of 1024\n",
+                     static_cast<unsigned long long>(answered), check_sent);
+        for (std::size_t i = 0; i < kCounterCount; ++i) {
+            const std::uint64_t v = engine.sum(static_cast<Counter>(i));
+            if (v) std::fprintf(stderr, "  %s %llu\n", std::string(counter_name(static_cast<Counter>(i))).c_str(),
+                                static_cast<unsigned long long>(v));
+        }
+        return 1;
+    }
+
+    std::vector<double> worker_mpps, ceiling_mpps;
+    double worker_cpu = 0, worker_wall = 0, ceiling_cpu = 0;
+    std::uint64_t worker_pkts = 0, ceiling_pkts = 0;
+    for (unsigned r = 0; r < rounds; ++r) {
+        // The real worker loop.
+        if (!refill(fx, batch)) return 1;
+        const std::uint64_t before = engine.sum(Counter::sip_options_answered);
+        double c0 = thread_cpu_seconds();
+        std::uint64_t t0 = rte_rdtsc();
+        while (rte_ring_count(fx.rx) > 0) w.poll(rte_rdtsc());
+        w.flush();
+        std::uint64_t t1 = rte_rdtsc();
+        double c1 = thread_cpu_seconds();
+        const std::uint64_t done = engine.sum(Counter::sip_options_answered) - before;
+        if (done != batch) {
+            std::fprintf(stderr, "round %u: %llu of %u answered\n", r, static_cast<unsigned long long>(done), batch);
+            return 1;
+        }
+        drain_tx(fx);
+        worker_cpu += c1 - c0;
+        worker_wall += static_cast<double>(t1 - t0) / hz;
+        worker_pkts += batch;
+        worker_mpps.push_back(batch / (c1 - c0) / 1e6);
+
+        // The ceiling: io-forward on the same port, same packets.
+        if (!refill(fx, batch)) return 1;
+        rte_mbuf* pkts[32];
+        c0 = thread_cpu_seconds();
+        for (;;) {
+            const std::uint16_t n = rte_eth_rx_burst(fx.port, 0, pkts, 32);
+            if (n == 0) break;
+            const std::uint16_t s = rte_eth_tx_burst(fx.port, 0, pkts, n);
+            if (s < n) rte_pktmbuf_free_bulk(pkts + s, n - s);
+        }
+        c1 = thread_cpu_seconds();
+        drain_tx(fx);
+        ceiling_cpu += c1 - c0;
+        ceiling_pkts += batch;
+        ceiling_mpps.push_back(batch / (c1 - c0) / 1e6);
+    }
+    std::printf("{\"scenario\":\"options\",\"workers\":1,\"packets\":%llu,\"rounds\":%u,"
+                "\"mpps_per_worker\":%.3f,\"mpps_min\":%.3f,\"mpps_max\":%.3f,"
+                "\"ceiling_mpps\":%.3f,\"cycles_per_packet\":%.1f,\"ceiling_cycles_per_packet\":%.1f,"
+                "\"wall_mpps\":%.3f,\"tsc_mhz\":%.0f,\"request_bytes\":%zu}\n",
+                static_cast<unsigned long long>(worker_pkts), rounds, median(worker_mpps),
+                *std::min_element(worker_mpps.begin(), worker_mpps.end()),
+                *std::max_element(worker_mpps.begin(), worker_mpps.end()), median(ceiling_mpps),
+                worker_cpu * hz / static_cast<double>(worker_pkts),
+                ceiling_cpu * hz / static_cast<double>(ceiling_pkts),
+                static_cast<double>(worker_pkts) / worker_wall / 1e6, hz / 1e6,
+                options_payload(0).size());
+    std::fflush(stdout);
+    return 0;
+}
