@@ -16,7 +16,10 @@ namespace palisade::dp {
 
 /// Reassembly bounds.
 struct ReassemblyConfig {
-    std::uint32_t max_flows = 1024;   // datagrams being reassembled at once
+    // Datagrams being reassembled at once. Each may hold up to RTE_LIBRTE_IP_FRAG_MAX_FRAG (8)
+    // mbufs until it completes or times out, so this bounds what a fragment flood can take from
+    // the pool: 128 x 8 = 1,024 mbufs per worker and port. SIP rarely fragments.
+    std::uint32_t max_flows = 128;
     std::uint32_t timeout_ms = 5000;  // a datagram not complete by then is dropped
 };
 
