@@ -29,6 +29,12 @@ struct alignas(64) LimitsTable::Gauges {
     std::atomic<std::uint64_t> hour{0};        // window heads, see above
     std::atomic<std::uint64_t> day{0};
     std::atomic<std::uint64_t> week{0};
+    // Newest full bucket number each head was moved to (monotone, written before the head CAS):
+    // tells a head that is behind "now" from one that is ahead of it (a stepped-back clock),
+    // which the 20 low bits in the head cannot.
+    std::atomic<std::uint32_t> hour_full{0};
+    std::atomic<std::uint32_t> day_full{0};
+    std::atomic<std::uint32_t> week_full{0};
 };
 static_assert(sizeof(LimitsTable::Gauges) == 64);
 
@@ -62,6 +68,7 @@ constexpr std::uint64_t make_head(std::uint64_t epoch_lo, std::uint64_t cur, std
 
 struct WindowRef {
     std::atomic<std::uint64_t>* head;
+    std::atomic<std::uint32_t>* full;
     std::atomic<std::uint64_t>* ring;
     std::uint32_t buckets;
     std::uint32_t bucket_seconds;
@@ -75,14 +82,24 @@ struct HeadView {
     std::uint32_t full;  // full bucket number of the head (valid when behind)
 };
 
-HeadView locate(std::uint64_t h, std::uint32_t now) {
+HeadView locate(const WindowRef& w, std::uint64_t h, std::uint32_t now) {
     if ((h & kSetBit) == 0) return {HeadPos::unset, 0};
-    const std::uint32_t diff = (static_cast<std::uint32_t>(now) - head_epoch(h)) & kEpochMask;
-    if (diff == 0) return {HeadPos::current, now};
-    if (diff < (1u << 19)) return {HeadPos::behind, now - diff};
-    // Up to a few buckets ahead: another worker's clock read is a little newer than ours.
-    if (diff >= kEpochMask - 3) return {HeadPos::ahead, 0};
-    return {HeadPos::unset, 0};  // so old the low bits wrapped: everything in it has expired
+    if (((now - head_epoch(h)) & kEpochMask) == 0) return {HeadPos::current, now};
+    // The head's full bucket number: the newest one <= `newest` with the head's low bits.
+    // `newest` is at most a rotation or two ahead of the head (it is raised just before a head
+    // CAS), far less than 2^20 buckets, so this is exact.
+    const std::uint32_t newest = w.full->load(std::memory_order_acquire);
+    const std::uint32_t full =
+        newest - static_cast<std::uint32_t>((newest - head_epoch(h)) & kEpochMask);
+    if (full < now) return {HeadPos::behind, full};
+    if (full == now) return {HeadPos::current, now};
+    return {HeadPos::ahead, full};  // another worker's newer clock read, or a stepped-back clock
+}
+
+void raise_newest(std::atomic<std::uint32_t>& newest, std::uint32_t now) {
+    std::uint32_t cur = newest.load(std::memory_order_acquire);
+    while (cur < now && !newest.compare_exchange_weak(cur, now, std::memory_order_acq_rel)) {
+    }
 }
 
 void record_bucket(std::atomic<std::uint64_t>& rec, std::uint32_t bucket, std::uint32_t count) {
@@ -120,9 +137,10 @@ bool window_reserve(const WindowRef& w, std::uint32_t limit, std::uint32_t now,
     limit = std::min(limit, kMaxWindowLimit);
     std::uint64_t h = w.head->load(std::memory_order_acquire);
     for (;;) {
-        const HeadView v = locate(h, now);
+        const HeadView v = locate(w, h, now);
         if (v.pos == HeadPos::behind || v.pos == HeadPos::unset) {
             const std::uint64_t next = rotated(w, h, v, now);
+            raise_newest(*w.full, now);
             if (w.head->compare_exchange_weak(h, next, std::memory_order_acq_rel)) h = next;
             continue;
         }
@@ -148,7 +166,7 @@ bool window_rollback(const WindowRef& w, std::uint32_t epoch_lo) noexcept {
 
 std::uint32_t window_read(const WindowRef& w, std::uint32_t now) noexcept {
     const std::uint64_t h = w.head->load(std::memory_order_acquire);
-    const HeadView v = locate(h, now);
+    const HeadView v = locate(w, h, now);
     switch (v.pos) {
         case HeadPos::current:
         case HeadPos::ahead: return head_total(h);
@@ -189,13 +207,13 @@ LimitsTable::~LimitsTable() {
 
 namespace {
 WindowRef hour_ref(LimitsTable::Gauges& g, LimitsTable::History& h) {
-    return {&g.hour, h.hour, kHourBuckets, 60};
+    return {&g.hour, &g.hour_full, h.hour, kHourBuckets, 60};
 }
 WindowRef day_ref(LimitsTable::Gauges& g, LimitsTable::History& h) {
-    return {&g.day, h.day, kDayBuckets, 3600};
+    return {&g.day, &g.day_full, h.day, kDayBuckets, 3600};
 }
 WindowRef week_ref(LimitsTable::Gauges& g, LimitsTable::History& h) {
-    return {&g.week, h.week, kWeekBuckets, 3600};
+    return {&g.week, &g.week_full, h.week, kWeekBuckets, 3600};
 }
 
 bool attempt(std::atomic<std::uint64_t>& a, std::uint32_t limit, std::uint64_t now_s) noexcept {
@@ -340,6 +358,9 @@ std::uint32_t LimitsTable::bind(std::string_view id) {
     g.hour.store(0, std::memory_order_relaxed);
     g.day.store(0, std::memory_order_relaxed);
     g.week.store(0, std::memory_order_relaxed);
+    g.hour_full.store(0, std::memory_order_relaxed);
+    g.day_full.store(0, std::memory_order_relaxed);
+    g.week_full.store(0, std::memory_order_relaxed);
     for (auto& r : history_[slot].hour) r.store(0, std::memory_order_relaxed);
     for (auto& r : history_[slot].day) r.store(0, std::memory_order_relaxed);
     for (auto& r : history_[slot].week) r.store(0, std::memory_order_relaxed);
