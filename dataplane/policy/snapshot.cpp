@@ -3,7 +3,9 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <new>
 #include <unordered_map>
 
@@ -189,7 +191,15 @@ std::uint64_t PolicySlot::publish(PolicySnapshotPtr next) {
     const PolicySnapshot* old = current_.exchange(fresh, std::memory_order_acq_rel);
     // Every reader that could still hold `old` read it before the swap; once each has reported
     // a quiescent point (or is offline), nobody holds it.
-    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    // rte_rcu_qsbr_synchronize would spin; the control plane may sleep, and on a machine with
+    // fewer cores than threads the readers need the core to reach their quiescent point.
+    const std::uint64_t token = rte_rcu_qsbr_start(qsbr_);
+    for (unsigned spins = 0; rte_rcu_qsbr_check(qsbr_, token, false) == 0; ++spins) {
+        if (spins < 64)
+            std::this_thread::yield();
+        else
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
     delete old;
     ++publishes_;
     return gen;

@@ -1,0 +1,246 @@
+// Every outcome of decide_outbound / decide_inbound, and the order of the checks (DESIGN.md §4).
+#include "dataplane/policy/decide.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/unit/dataplane/policy/policy_test_config.hpp"
+
+namespace palisade::dp {
+namespace {
+
+using test::ip;
+
+class Decide : public ::testing::Test {
+protected:
+    void SetUp() override {
+        spec_ = test::small_config();
+        SnapshotBuild b = build_policy_snapshot(spec_, limits_);
+        ASSERT_TRUE(b.snapshot) << b.error;
+        snap_ = std::move(b.snapshot);
+        ASSERT_TRUE(scratch_.refresh(snap_->destinations().scratch_prototype(), snap_->generation()));
+        acme_ = snap_->find_trunk("acme");
+        beta_ = snap_->find_trunk("beta");
+        ASSERT_NE(acme_, kNoTrunk);
+        ASSERT_NE(beta_, kNoTrunk);
+    }
+    OutboundRequest good() const {
+        OutboundRequest r;
+        r.source_addr = ip(192, 0, 2, 10);
+        r.trunk = acme_;
+        r.ruri_user = "+31201112222";
+        r.to_user = "+31201112222";
+        r.from_user = "+31201234567";
+        r.pai_user = "+31201234567";
+        return r;
+    }
+    Outcome out(const OutboundRequest& r, std::uint64_t now_s = 1'700'000'000) {
+        Outcome o = decide_outbound(*snap_, limits_, scratch_, r, instant_from_seconds(now_s));
+        counters_.count(o.reason);
+        return o;
+    }
+    void expect(const OutboundRequest& r, DecideReason reason, std::uint16_t code) {
+        Outcome o = out(r);
+        EXPECT_EQ(o.reason, reason) << decide_reason_name(o.reason);
+        EXPECT_EQ(o.code, code);
+        EXPECT_EQ(o.token.held(), code == 0);
+        if (o.token.held()) limits_.release(o.token);
+    }
+
+    ConfigSpec spec_;
+    LimitsTable limits_{16};
+    PolicySnapshotPtr snap_;
+    WorkerScratch scratch_;
+    DecideCounters counters_;
+    std::uint32_t acme_ = kNoTrunk;
+    std::uint32_t beta_ = kNoTrunk;
+};
+
+TEST_F(Decide, AdmitsAGoodCallAndHoldsASlot) {
+    Outcome o = out(good());
+    ASSERT_TRUE(o.admitted());
+    EXPECT_EQ(o.reason, DecideReason::admitted);
+    EXPECT_EQ(o.trunk, acme_);
+    EXPECT_TRUE(o.token.held());
+    EXPECT_EQ(limits_.concurrent(snap_->trunk(acme_).limit_slot), 1u);
+    EXPECT_TRUE(limits_.release(o.token));
+    EXPECT_EQ(limits_.concurrent(snap_->trunk(acme_).limit_slot), 0u);
+    EXPECT_EQ(limits_.window_count(snap_->trunk(acme_).limit_slot, CallWindow::hour, 1'700'000'000), 1u);
+}
+
+TEST_F(Decide, EveryRefusalHasItsReasonAndCode) {
+    OutboundRequest r = good();
+    r.source_addr = ip(203, 0, 113, 5);  // beta's subnet, not acme's
+    expect(r, DecideReason::source_not_allowed, 403);
+    r = good();
+    r.ruri_user = "0201112222";
+    expect(r, DecideReason::ruri_not_e164, 484);
+    r = good();
+    r.to_user = "bob";
+    expect(r, DecideReason::to_not_e164, 403);
+    r = good();
+    r.from_user = "+3120abc";
+    expect(r, DecideReason::from_not_e164, 403);
+    r = good();
+    r.pai_user = {};
+    expect(r, DecideReason::caller_id_missing, 403);
+    r.rpid_user = "+31201234500";  // Remote-Party-ID when there is no PAI
+    expect(r, DecideReason::admitted, 0);
+    r = good();
+    r.pai_user = "anonymous";
+    expect(r, DecideReason::caller_id_not_e164, 403);
+    r = good();
+    r.pai_user = "+31201234600";  // just past the range
+    expect(r, DecideReason::caller_id_not_allowed, 403);
+    r.pai_user = "+31301234567";  // by prefix
+    expect(r, DecideReason::admitted, 0);
+    r = good();
+    r.ruri_user = "+319001234567";  // deny prefix inside NL
+    expect(r, DecideReason::destination_denied, 403);
+    r.ruri_user = "+31841234567";  // deny pattern
+    expect(r, DecideReason::destination_denied, 403);
+    r.ruri_user = "+442071234567";  // default deny
+    expect(r, DecideReason::destination_denied, 403);
+    EXPECT_EQ(counters_.get(DecideReason::destination_denied), 3u);
+    EXPECT_EQ(counters_.get(DecideReason::admitted), 2u);
+}
+
+TEST_F(Decide, ChecksRunInDesignOrder) {
+    OutboundRequest r = good();
+    r.source_addr = ip(10, 0, 0, 1);
+    r.ruri_user = "garbage";
+    r.pai_user = "+1";
+    expect(r, DecideReason::source_not_allowed, 403);  // source before everything
+    r = good();
+    r.ruri_user = "garbage";
+    r.from_user = "garbage";
+    expect(r, DecideReason::ruri_not_e164, 484);  // R-URI before From
+    r = good();
+    r.pai_user = "+4420";
+    r.ruri_user = "+4420";
+    expect(r, DecideReason::caller_id_not_allowed, 403);  // caller ID before destination
+}
+
+TEST_F(Decide, EmergencySkipsNumberCallerIdDestinationAndRates) {
+    OutboundRequest r = good();
+    r.ruri_user = "112";
+    r.from_user = "anonymous";
+    r.pai_user = {};
+    r.to_user = "112";
+    Outcome a = out(r);
+    EXPECT_TRUE(a.admitted());
+    EXPECT_EQ(a.reason, DecideReason::emergency);
+    // Even past the concurrent limit (2): emergency calls are never refused, and hold a slot.
+    Outcome b = out(r);
+    Outcome c = out(r);
+    EXPECT_TRUE(c.admitted());
+    EXPECT_EQ(limits_.concurrent(snap_->trunk(acme_).limit_slot), 3u);
+    expect(good(), DecideReason::concurrency_limit, 503);
+    // But not from a source the trunk does not allow.
+    r.source_addr = ip(10, 0, 0, 1);
+    expect(r, DecideReason::source_not_allowed, 403);
+    // Emergency calls used no call-count budget.
+    EXPECT_EQ(limits_.window_count(snap_->trunk(acme_).limit_slot, CallWindow::hour, 1'700'000'000), 0u);
+    EXPECT_TRUE(limits_.release(a.token));
+    EXPECT_TRUE(limits_.release(b.token));
+    EXPECT_TRUE(limits_.release(c.token));
+}
+
+TEST_F(Decide, LimitsGiveTheirCodesAndRetryAfter) {
+    std::vector<Outcome> held;
+    held.push_back(out(good()));
+    held.push_back(out(good()));
+    ASSERT_TRUE(held[0].admitted() && held[1].admitted());
+    Outcome busy = out(good());
+    EXPECT_EQ(busy.code, 503);
+    EXPECT_EQ(busy.reason, DecideReason::concurrency_limit);
+    EXPECT_EQ(busy.retry_after_s, kRetryAfterBusyS);
+    for (auto& o : held) limits_.release(o.token);
+}
+
+TEST(DecideLimits, RateAndCallCounts) {
+    ConfigSpec spec = test::small_config();
+    spec.trunks[0].limits.attempts_per_second = 2;
+    spec.trunks[0].limits.calls_per_hour = 3;
+    spec.trunks[0].limits.max_concurrent = 100;
+    LimitsTable limits(4);
+    auto b = build_policy_snapshot(spec, limits);
+    ASSERT_TRUE(b.snapshot);
+    WorkerScratch scratch;
+    scratch.refresh(b.snapshot->destinations().scratch_prototype(), b.snapshot->generation());
+    OutboundRequest r;
+    r.source_addr = ip(192, 0, 2, 10);
+    r.trunk = b.snapshot->find_trunk("acme");
+    r.ruri_user = r.to_user = "+31201112222";
+    r.from_user = r.pai_user = "+31201234567";
+    auto at = [&](std::uint64_t s) { return decide_outbound(*b.snapshot, limits, scratch, r, instant_from_seconds(s)); };
+    const std::uint64_t t0 = 1'700'000'000;
+    EXPECT_TRUE(at(t0).admitted());
+    EXPECT_TRUE(at(t0).admitted());
+    Outcome rate = at(t0);
+    EXPECT_EQ(rate.code, 503);
+    EXPECT_EQ(rate.reason, DecideReason::rate_limited);
+    EXPECT_EQ(rate.retry_after_s, kRetryAfterRateS);
+    EXPECT_TRUE(at(t0 + 1).admitted());
+    Outcome hour = at(t0 + 1);
+    EXPECT_EQ(hour.code, 403);
+    EXPECT_EQ(hour.reason, DecideReason::hour_limit);
+    EXPECT_EQ(hour.retry_after_s, 0);
+}
+
+TEST_F(Decide, Inbound) {
+    InboundOutcome a = decide_inbound(*snap_, limits_, "+31205550042");
+    EXPECT_EQ(a.code, 0);
+    EXPECT_EQ(a.reason, DecideReason::inbound_admitted);
+    EXPECT_EQ(a.trunk, acme_);
+    EXPECT_FALSE(a.failover);
+    EXPECT_TRUE(a.token.held());
+    InboundOutcome single = decide_inbound(*snap_, limits_, "+31207770000");
+    EXPECT_EQ(single.trunk, acme_);
+    InboundOutcome full = decide_inbound(*snap_, limits_, "+31205550001");  // acme: max 2
+    EXPECT_EQ(full.code, 0);
+    EXPECT_TRUE(full.failover);
+    EXPECT_EQ(full.reason, DecideReason::inbound_failover);
+    EXPECT_FALSE(full.token.held());
+    EXPECT_EQ(snap_->info(full.trunk).failover.action, FailoverAction::reject);
+    EXPECT_EQ(decide_inbound(*snap_, limits_, "+442070000001").trunk, beta_);
+    EXPECT_EQ(snap_->info(beta_).failover.target, "+31201234599");
+    InboundOutcome none = decide_inbound(*snap_, limits_, "+31205550100");
+    EXPECT_EQ(none.code, 404);
+    EXPECT_EQ(none.reason, DecideReason::did_unknown);
+    EXPECT_EQ(decide_inbound(*snap_, limits_, "31205550042").reason, DecideReason::did_not_e164);
+    EXPECT_TRUE(limits_.release(a.token));
+    EXPECT_TRUE(limits_.release(single.token));
+}
+
+TEST_F(Decide, KnownSourcesAndSharedSubnets) {
+    EXPECT_TRUE(source_known(*snap_, ip(192, 0, 2, 200)));
+    EXPECT_TRUE(source_known(*snap_, ip(203, 0, 113, 1)));
+    EXPECT_FALSE(source_known(*snap_, ip(198, 51, 100, 8)));
+    const auto shared = trunks_for_source(*snap_, ip(198, 51, 100, 7));
+    ASSERT_EQ(shared.size(), 2u);
+    EXPECT_TRUE(snap_->source_allowed(beta_, ip(198, 51, 100, 7)));
+    OutboundRequest r = good();
+    r.source_addr = ip(198, 51, 100, 7);
+    expect(r, DecideReason::admitted, 0);
+}
+
+TEST_F(Decide, UnknownTrunkIsRefusedNotACrash) {
+    OutboundRequest r = good();
+    r.trunk = 999;
+    expect(r, DecideReason::unknown_trunk, 403);
+    r.trunk = kNoTrunk;
+    expect(r, DecideReason::unknown_trunk, 403);
+}
+
+TEST(DecideReasons, NamesAndCodesComeFromTheDefFile) {
+    EXPECT_EQ(decide_reason_name(DecideReason::source_not_allowed), "source_not_allowed");
+    EXPECT_EQ(decide_reason_code(DecideReason::ruri_not_e164), 484);
+    EXPECT_EQ(decide_reason_code(DecideReason::rate_limited), 503);
+    EXPECT_EQ(decide_reason_code(DecideReason::week_limit), 403);
+    EXPECT_EQ(decide_reason_name(static_cast<DecideReason>(kDecideReasonCount - 1)), "did_unknown");
+}
+
+}  // namespace
+}  // namespace palisade::dp
