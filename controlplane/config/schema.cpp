@@ -240,8 +240,10 @@ void set_rule_prefix(LoadContext& c, std::string_view, const toml::node& n, std:
 void set_rule_pattern(LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
     c.rule->kind = dp::RuleKind::pattern;
     c.rule->value = str(n);
-    std::string err = check_pattern(c.rule->value);
-    if (!err.empty()) c.error(n, c.display + ": " + err);
+    auto it = c.pattern_checks.find(c.rule->value);
+    if (it == c.pattern_checks.end())
+        it = c.pattern_checks.emplace(c.rule->value, check_pattern(c.rule->value)).first;
+    if (!it->second.empty()) c.error(n, c.display + ": " + it->second);
 }
 
 void set_policy_default(LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {

@@ -88,6 +88,9 @@ struct LoadContext {
     std::vector<PendingPassword> passwords;
     std::unordered_set<std::string> country_isos;  // from the country data file
     bool countries_loaded = false;
+    // Pattern -> check_pattern() result: one Hyperscan compile per distinct pattern, however
+    // many policies repeat it.
+    std::unordered_map<std::string, std::string> pattern_checks;
 
     // The element being filled; set by the table and array hooks of the schema, valid while
     // the walker is inside that element.
