@@ -32,6 +32,8 @@ public:
     Pools pools_{};
     std::vector<PortInfo> ports_;
     std::vector<std::uint16_t> probed_;  // ports to close at stop
+    std::unique_ptr<LimitsTable> limits_;
+    std::unique_ptr<PolicySlot> policy_;  // outlives engine_ (its workers are readers)
     std::unique_ptr<Engine> engine_;
     std::vector<unsigned> lcores_;
     bool launched_ = false;
@@ -85,8 +87,23 @@ bool DataPlaneImpl::start(const ConfigSpec& config, const StartOptions& options,
         4095, std::max<std::uint32_t>(511, 256u * workers * 2u - 1u));
     if (!create_pools(config.eal, messages, "", socket, pools_, error)) return false;
 
+    // The policy snapshot of the start-up config, published before any worker reads it.
+    limits_ = std::make_unique<LimitsTable>(
+        std::max<std::uint32_t>(64, static_cast<std::uint32_t>(config.trunks.size()) * 2 + 16));
+    policy_ = std::make_unique<PolicySlot>(workers);
+    {
+        SnapshotBuild b = build_policy_snapshot(config, *limits_);
+        if (!b.snapshot) {
+            error = "cannot build the policy snapshot: " + b.error;
+            stop();
+            return false;
+        }
+        policy_->publish(std::move(b.snapshot));
+    }
+
     EngineConfig ec;
     ec.workers = workers;
+    ec.policy = policy_.get();
     ec.pools = pools_;
     ec.ring_size = config.eal.ring_size;
     ec.idle_backoff_us = config.eal.idle_backoff_us;
@@ -146,7 +163,7 @@ void DataPlaneImpl::stop() noexcept {
     for (std::uint16_t id : probed_) close_port(id);
     probed_.clear();
     // The engine's counters stay readable after a stop (the daemon prints them); the rest goes.
-    if (engine_) engine_->shutdown();
+    if (engine_) engine_->shutdown();  // unregisters the policy readers
     if (pools_.mbufs || pools_.indirect || pools_.messages) free_pools(pools_);
     running_ = false;
 }
@@ -228,6 +245,9 @@ bool DataPlane::inject(unsigned worker, RingMessage* m) noexcept {
     if (!impl_->running_ || worker >= impl_->engine_->workers() || m == nullptr) return false;
     return rte_ring_sp_enqueue(impl_->engine_->inject_ring(worker), m) == 0;
 }
+
+PolicySlot* DataPlane::policy_slot() noexcept { return impl_->policy_.get(); }
+LimitsTable* DataPlane::limits() noexcept { return impl_->limits_.get(); }
 
 rte_rcu_qsbr* DataPlane::rcu() const noexcept {
     return impl_->running_ ? impl_->engine_->rcu() : nullptr;

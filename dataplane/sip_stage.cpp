@@ -178,7 +178,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
                                     std::span<char> out, WorkerCounters& c) noexcept {
     SipOutcome o;
     c.add(src.port_id, Counter::sip_requests);
-    const bool known = known_ != nullptr && known_->contains(src.src_ip);
+    const bool known = known_source(src.src_ip);
     sip::Reason why = msg.status() == sip::ParseStatus::ok ? sip::validate_request(msg)
                                                            : msg.reason();
     if (msg.status() == sip::ParseStatus::incomplete) {

@@ -16,6 +16,7 @@
 #include "dataplane/contract/config_spec.hpp"
 #include "dataplane/contract/counters.hpp"
 #include "dataplane/contract/rings.hpp"
+#include "dataplane/policy/snapshot.hpp"
 #include "parsers/sip/message.hpp"
 
 namespace palisade::dp {
@@ -28,8 +29,9 @@ inline constexpr std::string_view kAcceptValue = "application/sdp";
 /// Supported header value: session timers (RFC 4028). 100rel is not supported (DESIGN.md §4).
 inline constexpr std::string_view kSupportedValue = "timer";
 
-/// Sources Palisade answers: for now the trunks' allowed subnets (later the policy snapshot's
-/// source index, with registered contacts). Immutable after construction (dp: ro).
+/// Sources Palisade answers when no policy snapshot is published: the trunks' allowed subnets
+/// of the start-up config. Immutable after construction (dp: ro). With a snapshot, its source
+/// index (PolicySnapshot::sources()) answers instead, so that a reload changes who is known.
 class KnownSources {
 public:
     KnownSources() = default;
@@ -88,6 +90,15 @@ public:
     SipOutcome handle(const sip::Message& msg, sip::ParseStatus status, const SipSource& src,
                       std::span<char> reply_buffer, WorkerCounters& c) noexcept;
 
+    /// The policy snapshot to use until the next call (worker: once per burst; null = use the
+    /// start-up KnownSources).
+    void set_snapshot(const PolicySnapshot* s) noexcept { snapshot_ = s; }
+    /// True when src (host order) belongs to some trunk's allowed subnets.
+    bool known_source(std::uint32_t src) const noexcept {
+        if (snapshot_ != nullptr) return snapshot_->sources().contains(src);
+        return known_ != nullptr && known_->contains(src);
+    }
+
     /// True when the Request-URI names Palisade: no user part, or one of our addresses as host.
     bool addressed_to_us(std::string_view request_uri) const noexcept;
 
@@ -104,6 +115,7 @@ private:
     std::string_view next_tag() noexcept;
 
     const KnownSources* known_;
+    const PolicySnapshot* snapshot_ = nullptr;  // valid for the current burst only
     std::array<std::uint32_t, kMaxPorts> ours_{};
     std::size_t our_count_ = 0;
     unsigned worker_;

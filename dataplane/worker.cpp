@@ -49,6 +49,7 @@ Worker::Worker(Engine& engine, unsigned index)
 
 Worker::~Worker() {
     if (spare_ != nullptr) rte_pktmbuf_free(spare_);
+    if (policy_registered_) engine_.config().policy->unregister_reader(index_);
     for (auto& p : l3_) {
         if (p) p->arp().clear();
     }
@@ -82,6 +83,13 @@ bool Worker::init(std::string& error) {
         }
         l3_.push_back(std::move(l3));
     }
+    if (cfg.policy != nullptr) {
+        if (!cfg.policy->register_reader(index_)) {
+            error = "worker " + std::to_string(index_) + ": cannot register as a policy reader";
+            return false;
+        }
+        policy_registered_ = true;
+    }
     return true;
 }
 
@@ -102,6 +110,9 @@ unsigned Worker::poll(std::uint64_t now) noexcept {
     rte_mbuf* pkts[kBurst];
     void* objs[kBurst];
     const std::size_t nports = l3_.size();
+    PolicySlot* const policy = engine_.config().policy;
+    // One snapshot for the whole loop iteration; released by the quiescent report at its end.
+    if (policy != nullptr) stage_.set_snapshot(policy->read());
 
     // 1. Every port's queue of this worker (queue index = worker index).
     for (std::size_t i = 0; i < nports; ++i) {
@@ -152,6 +163,8 @@ unsigned Worker::poll(std::uint64_t now) noexcept {
     }
 
     // 6. This worker holds no reference into any RCU-protected object between polls.
+    stage_.set_snapshot(nullptr);
+    if (policy != nullptr) policy->quiescent(index_);
     rte_rcu_qsbr_quiescent(engine_.rcu(), index_);
     return work;
 }

@@ -17,6 +17,8 @@
 
 #include "dataplane/contract/config_spec.hpp"
 #include "dataplane/contract/counters.hpp"
+#include "dataplane/contract/limits.hpp"
+#include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/contract/rings.hpp"
 
 struct rte_rcu_qsbr;
@@ -99,6 +101,13 @@ public:
     /// cp only. Queues m (kind inject_sip) to worker's inject ring. On success the worker owns
     /// it; on false (ring full, or not running) the caller still does, and counts it.
     bool inject(unsigned worker, RingMessage* m) noexcept;
+
+    /// The slot through which workers read the policy snapshot (reader id = worker index).
+    /// start() publishes the snapshot of the start-up config; a reload is
+    /// reload_policy(*policy_slot(), *limits(), spec). Null before start(). cp only.
+    PolicySlot* policy_slot() noexcept;
+    /// The per-trunk gauges and windows the snapshots bind to (outlive every reload).
+    LimitsTable* limits() noexcept;
 
     /// The RCU variable every worker reports quiescence to once per loop; the control plane
     /// synchronises on it before freeing a replaced snapshot. Null before start().

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/contract/limits.hpp"
+#include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/eal.hpp"
 #include "dataplane/port.hpp"
 #include "parsers/sip/message.hpp"
@@ -86,6 +88,9 @@ protected:
         cfg.timers_per_worker = 1024;
         cfg.known.add({ip4(10, 0, 0, 0), 25});
         cfg.tag = "_wt";
+        limits_ = new LimitsTable(64);
+        policy_ = new PolicySlot(kWorkers);
+        cfg.policy = policy_;  // nothing published: the start-up KnownSources answer
         engine_ = new Engine;
         ASSERT_TRUE(engine_->init(cfg, err)) << err;
         // Neighbours known up front, so that replies leave at once (ARP has its own tests).
@@ -224,6 +229,8 @@ protected:
     static inline std::uint16_t port_id_ = 0;
     static inline rte_ether_addr our_mac_{};
     static inline Engine* engine_ = nullptr;
+    static inline LimitsTable* limits_ = nullptr;
+    static inline PolicySlot* policy_ = nullptr;
 };
 
 TEST_F(WorkerTest, OptionsFromKnownSourceIsAnswered200WithExactHeaders) {
@@ -524,6 +531,46 @@ TEST_F(WorkerTest, FullHandoffRingDropsAreCounted) {
     EXPECT_EQ(engine_->counters(0).get(port_id_, Counter::handoff_ring_full), before + 5);
     pump(8);
     drain_all();
+}
+
+TEST_F(WorkerTest, PublishedPolicySnapshotDecidesWhichSourcesAreKnown) {
+    // A reload that makes the stranger's /32 a trunk subnet (and drops 10.0.0.0/25): from the
+    // next loop on, the workers answer the stranger and ignore the old peer.
+    ConfigSpec spec;
+    DestPolicySpec open;
+    open.name = "open";
+    open.default_action = RuleAction::allow;
+    spec.policies.push_back(open);
+    TrunkSpec t;
+    t.id = "reloaded";
+    t.primary.username = "r-1";
+    t.primary.ha1_md5 = std::string(32, 'a');
+    t.secondary.username = "r-2";
+    t.secondary.ha1_md5 = std::string(32, 'b');
+    t.subnets.push_back({kStrangerIp, 32});
+    t.policy = "open";
+    spec.trunks.push_back(t);
+    SnapshotBuild b = build_policy_snapshot(spec, *limits_);
+    ASSERT_TRUE(b.snapshot) << b.error;
+    // The workers are driven by this thread, so they cannot report quiescence while it waits in
+    // publish(): take them offline meanwhile (as a worker does around a sleep).
+    for (unsigned w = 0; w < kWorkers; ++w) policy_->reader_offline(w);
+    policy_->publish(std::move(b.snapshot));
+    for (unsigned w = 0; w < kWorkers; ++w) policy_->reader_online(w);
+    const std::uint64_t answered = count(Counter::sip_options_answered);
+    const std::uint64_t dropped = count(Counter::sip_unknown_source_dropped);
+    inject_rx(0, frame(kStrangerIp, 5070, options(call_id_for(0)), kStrangerMac));
+    inject_rx(0, frame(kPeerIp, 5070, options(call_id_for(0))));
+    pump();
+    const std::vector<Sent> out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].dst_ip, kStrangerIp);
+    EXPECT_EQ(count(Counter::sip_options_answered), answered + 1);
+    EXPECT_EQ(count(Counter::sip_unknown_source_dropped), dropped + 1);
+    // Back to no snapshot: the start-up sources answer again.
+    for (unsigned w = 0; w < kWorkers; ++w) policy_->reader_offline(w);
+    policy_->publish(PolicySnapshotPtr{});
+    for (unsigned w = 0; w < kWorkers; ++w) policy_->reader_online(w);
 }
 
 TEST_F(WorkerTest, RunLoopAccountsBusyAndIdleCyclesAndStops) {
