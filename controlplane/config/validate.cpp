@@ -5,6 +5,8 @@
 
 #include <hs/hs.h>
 
+#include "dataplane/contract/policy_snapshot.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <unordered_map>
@@ -131,23 +133,23 @@ std::string parse_interface_address(std::string_view s, dp::Ipv4Prefix& out) {
 
 std::string check_pattern(std::string_view s) {
     if (s.empty()) return "empty pattern: it would match every number";
-    // The policy engine (dataplane/policy/pattern_matcher.cpp) anchors a pattern at both ends,
-    // "^(?:p)$", and compiles block-mode databases with HS_FLAG_SINGLEMATCH. Compile the text as
-    // written first, so that Hyperscan's message (offsets included) refers to what the operator
-    // wrote, then anchored, as the engine will.
+    // Compile the text as written first (HS_FLAG_SINGLEMATCH, block mode), so that Hyperscan's
+    // message and offsets refer to what the operator wrote; then ask the policy engine to check it
+    // exactly as its snapshot builder compiles it (anchored, its flags), so that a snapshot build
+    // never fails on a validated file.
     const std::string as_written(s);
-    const std::string anchored = "^(?:" + as_written + ")$";
-    for (const std::string* pattern : {&as_written, &anchored}) {
-        hs_database_t* db = nullptr;
-        hs_compile_error_t* err = nullptr;
-        if (hs_compile(pattern->c_str(), HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
-            std::string msg = "pattern " + q(s) + " does not compile: " +
-                              (err != nullptr && err->message != nullptr ? err->message : "unknown Hyperscan error");
-            hs_free_compile_error(err);
-            return msg;
-        }
-        hs_free_database(db);
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile(as_written.c_str(), HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
+        std::string msg = "pattern " + q(s) + " does not compile: " +
+                          (err != nullptr && err->message != nullptr ? err->message : "unknown Hyperscan error");
+        hs_free_compile_error(err);
+        return msg;
     }
+    hs_free_database(db);
+    std::string engine_error;
+    if (!dp::check_dest_pattern(s, &engine_error))
+        return "pattern " + q(s) + " is refused by the policy engine: " + engine_error;
     return {};
 }
 

@@ -19,6 +19,7 @@
 #include "controlplane/cli/check_cmd.hpp"
 #include "controlplane/config/loader.hpp"
 #include "controlplane/config/schema.hpp"
+#include "dataplane/contract/policy_snapshot.hpp"
 #include "parsers/sip/digest.hpp"
 
 namespace palisade::cp {
@@ -365,6 +366,26 @@ TEST(Config, ExampleAndDemoLoad) {
         std::vector<std::string> errors;
         EXPECT_TRUE(load_config(source_root() + f, c, s, errors)) << f << "\n" << join(errors);
         EXPECT_EQ(c.trunks.size(), 2u) << f;
+    }
+}
+
+// The contract with the policy engine: a file the validator accepts always builds a snapshot.
+TEST(Config, ValidatedFilesBuildAPolicySnapshot) {
+    for (const std::string& f : {source_root() + "/conf/palisade.example.toml", source_root() + "/conf/demo.toml",
+                                 data_dir() + "/good_full.toml"}) {
+        dp::ConfigSpec c;
+        Settings s;
+        std::vector<std::string> errors;
+        ASSERT_TRUE(load_config(f, c, s, errors)) << f << "\n" << join(errors);
+        dp::LimitsTable limits(16);
+        dp::SnapshotBuild b = dp::build_policy_snapshot(c, limits);
+        EXPECT_TRUE(b.snapshot != nullptr) << f << ": " << b.error;
+        EXPECT_EQ(b.error, "") << f;
+        if (b.snapshot) {
+            const dp::PolicySummary sum = dp::summarize(*b.snapshot);
+            EXPECT_EQ(sum.trunks, c.trunks.size()) << f;
+            EXPECT_EQ(sum.policies, c.policies.size()) << f;
+        }
     }
 }
 
