@@ -10,7 +10,9 @@
 // in wall-clock time. cycles_per_packet is CPU time x TSC rate / packets. Mpps figures are the
 // median over rounds (mpps_min/mpps_max: the spread).
 //
-// Usage: palisade-bench-dataplane [--rounds N] [--batch N] [-- EAL args]
+// Scenarios: options (one worker answers OPTIONS), options_handoff (worker 0 receives, worker 1
+// owns the Call-ID and answers: every packet crosses a handoff ring; both driven from one thread).
+// Usage: palisade-bench-dataplane [--rounds N] [--batch N] [--scenario NAME] [-- EAL args]
 //        (default EAL: -l 0 --no-huge -m 1024 --no-pci --no-shconf)
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -42,21 +44,22 @@ const rte_ether_addr kPeerMac = {{0x02, 0, 0, 0, 0, 0x02}};
 
 struct Fixture {
     Pools pools;
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
+    rte_ring* rx = nullptr;  // queue 0: where every packet arrives
+    rte_ring* tx[2] = {};    // one per worker queue
+    rte_ring* rx_unused = nullptr;
     std::uint16_t port = 0;
     rte_ether_addr mac{};
     std::vector<std::string> frames;  // prebuilt Ethernet frames
 };
 
-std::string options_payload(unsigned i) {
+std::string options_payload(unsigned i, const std::string& call_id) {
     const std::string host = "10.0.1." + std::to_string(1 + i % 200);
     return "OPTIONS sip:10.0.0.1:5060 SIP/2.0\r\n"
            "Via: SIP/2.0/UDP " + host + ":5060;branch=z9hG4bK-bench" + std::to_string(i) + ";rport\r\n"
            "Max-Forwards: 70\r\n"
            "From: <sip:probe@" + host + ":5060>;tag=" + std::to_string(1000 + i) + "\r\n"
            "To: <sip:10.0.0.1:5060>\r\n"
-           "Call-ID: " + std::to_string(i) + "-bench@" + host + "\r\n"
+           "Call-ID: " + call_id + "\r\n"
            "CSeq: 1 OPTIONS\r\n"
            "Contact: <sip:probe@" + host + ":5060>\r\n"
            "Accept: application/sdp\r\n"
@@ -103,11 +106,22 @@ bool refill(Fixture& fx, unsigned n) {
 unsigned drain_tx(Fixture& fx) {
     void* objs[256];
     unsigned total = 0, n;
-    while ((n = rte_ring_dequeue_burst(fx.tx, objs, 256, nullptr)) > 0) {
-        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
-        total += n;
+    for (rte_ring* r : fx.tx) {
+        if (r == nullptr) continue;
+        while ((n = rte_ring_dequeue_burst(r, objs, 256, nullptr)) > 0) {
+            rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+            total += n;
+        }
     }
     return total;
+}
+
+/// A Call-ID whose owner among `workers` is `owner`.
+std::string call_id_owned_by(unsigned i, unsigned owner, unsigned workers) {
+    for (unsigned k = 0;; ++k) {
+        std::string id = std::to_string(i) + "." + std::to_string(k) + "-bench@10.0.1.1";
+        if (owner_worker(id, workers) == owner) return id;
+    }
 }
 
 /// CPU time of this thread, in seconds: the machine is shared (2 cores, builds running), so
@@ -123,11 +137,130 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+struct Result {
+    std::vector<double> mpps, ceiling;
+    double cpu = 0, wall = 0, ceiling_cpu = 0;
+    std::uint64_t packets = 0;
+};
+
+/// Runs one scenario: `workers` workers, every packet arriving on worker 0's queue with a
+/// Call-ID owned by worker `owner` (owner != 0: every packet crosses a handoff ring).
+bool run_scenario(const char* name, unsigned workers, unsigned owner, Fixture& fx, unsigned rounds,
+                  unsigned batch, int engine_no) {
+    std::string err;
+    fx.frames.clear();
+    for (unsigned i = 0; i < 1024; ++i) {
+        fx.frames.push_back(frame(fx.mac, kPeerBase + 1 + i % 200,
+                                  options_payload(i, call_id_owned_by(i, owner, workers))));
+    }
+    InterfaceSpec ifs;
+    ifs.name = "access";
+    ifs.device = "bench_ring";
+    ifs.address = {kOurIp, 8};
+    EngineConfig cfg;
+    cfg.workers = workers;
+    cfg.ports.push_back({fx.port, ifs, fx.mac});
+    cfg.pools = fx.pools;
+    cfg.ring_size = 4096;
+    cfg.timers_per_worker = 1024;
+    cfg.known.add({kPeerBase, 24});
+    cfg.tag = "_bench" + std::to_string(engine_no);
+    Engine engine;
+    if (!engine.init(cfg, err)) {
+        std::fprintf(stderr, "%s\n", err.c_str());
+        return false;
+    }
+    const std::uint64_t now0 = rte_rdtsc();
+    for (unsigned w = 0; w < workers; ++w)
+        for (unsigned i = 0; i < 200; ++i)
+            engine.worker(w).l3(0).arp().learn(kPeerBase + 1 + i, kPeerMac, now0, true);
+    const double hz = static_cast<double>(rte_get_tsc_hz());
+    // Until every packet was received, handed off and answered.
+    auto run_all = [&] {
+        bool again = true;
+        while (again) {
+            again = false;
+            for (unsigned w = 0; w < workers; ++w) again |= engine.worker(w).poll(rte_rdtsc()) != 0;
+            again |= rte_ring_count(fx.rx) != 0;
+        }
+        for (unsigned w = 0; w < workers; ++w) engine.worker(w).flush();
+    };
+
+    // Check the input before timing it: every OPTIONS answered 200 by its owner.
+    if (!refill(fx, 1024)) return false;
+    run_all();
+    const unsigned check_sent = drain_tx(fx);
+    const std::uint64_t answered = engine.sum(Counter::sip_options_answered);
+    if (answered != 1024 || check_sent != 1024 || engine.sum(Counter::handoff_in) != (owner != 0 ? 1024u : 0u)) {
+        std::fprintf(stderr, "%s: input check failed: %llu answered, %u sent of 1024\n", name,
+                     static_cast<unsigned long long>(answered), check_sent);
+        for (std::size_t i = 0; i < kCounterCount; ++i) {
+            const std::uint64_t v = engine.sum(static_cast<Counter>(i));
+            if (v) std::fprintf(stderr, "  %s %llu\n", std::string(counter_name(static_cast<Counter>(i))).c_str(),
+                                static_cast<unsigned long long>(v));
+        }
+        return false;
+    }
+
+    Result r;
+    for (unsigned round = 0; round < rounds; ++round) {
+        // The real worker loop(s).
+        if (!refill(fx, batch)) return false;
+        const std::uint64_t before = engine.sum(Counter::sip_options_answered);
+        double c0 = thread_cpu_seconds();
+        const std::uint64_t t0 = rte_rdtsc();
+        run_all();
+        const std::uint64_t t1 = rte_rdtsc();
+        double c1 = thread_cpu_seconds();
+        const std::uint64_t done = engine.sum(Counter::sip_options_answered) - before;
+        if (done != batch) {
+            std::fprintf(stderr, "%s round %u: %llu of %u answered\n", name, round,
+                         static_cast<unsigned long long>(done), batch);
+            return false;
+        }
+        drain_tx(fx);
+        r.cpu += c1 - c0;
+        r.wall += static_cast<double>(t1 - t0) / hz;
+        r.packets += batch;
+        r.mpps.push_back(batch / (c1 - c0) / 1e6);
+
+        // The ceiling: io-forward on the same port and queue, same packets.
+        if (!refill(fx, batch)) return false;
+        rte_mbuf* pkts[32];
+        c0 = thread_cpu_seconds();
+        for (;;) {
+            const std::uint16_t n = rte_eth_rx_burst(fx.port, 0, pkts, 32);
+            if (n == 0) break;
+            const std::uint16_t sent = rte_eth_tx_burst(fx.port, 0, pkts, n);
+            if (sent < n) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+        }
+        c1 = thread_cpu_seconds();
+        drain_tx(fx);
+        r.ceiling_cpu += c1 - c0;
+        r.ceiling.push_back(batch / (c1 - c0) / 1e6);
+    }
+    // mpps_per_worker: packets per second of worker CPU time, whichever worker spent it (with a
+    // handoff, two workers share each packet's cost).
+    std::printf("{\"scenario\":\"%s\",\"workers\":%u,\"packets\":%llu,\"rounds\":%u,\"batch\":%u,"
+                "\"mpps_per_worker\":%.3f,\"mpps_min\":%.3f,\"mpps_max\":%.3f,"
+                "\"ceiling_mpps\":%.3f,\"cycles_per_packet\":%.1f,\"ceiling_cycles_per_packet\":%.1f,"
+                "\"wall_mpps\":%.3f,\"tsc_mhz\":%.0f,\"request_bytes\":%zu}\n",
+                name, workers, static_cast<unsigned long long>(r.packets), rounds, batch, median(r.mpps),
+                *std::min_element(r.mpps.begin(), r.mpps.end()),
+                *std::max_element(r.mpps.begin(), r.mpps.end()), median(r.ceiling),
+                r.cpu * hz / static_cast<double>(r.packets),
+                r.ceiling_cpu * hz / static_cast<double>(r.packets),
+                static_cast<double>(r.packets) / r.wall / 1e6, hz / 1e6, fx.frames[0].size() - 42);
+    std::fflush(stdout);
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     unsigned rounds = 200;
     unsigned batch = 1024;  // like a NIC rx ring of 1024 descriptors: packets still in cache
+    std::string only;
     std::vector<std::string> eal = {"--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
                                     "--log-level", "*:error"};
     for (int i = 1; i < argc; ++i) {
@@ -136,11 +269,13 @@ int main(int argc, char** argv) {
             rounds = static_cast<unsigned>(std::atoi(argv[++i]));
         } else if (a == "--batch" && i + 1 < argc) {
             batch = static_cast<unsigned>(std::atoi(argv[++i]));
+        } else if (a == "--scenario" && i + 1 < argc) {
+            only = argv[++i];
         } else if (a == "--") {
             eal.assign(argv + i + 1, argv + argc);
             break;
         } else {
-            std::fprintf(stderr, "usage: %s [--rounds N] [--batch N] [-- EAL args]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--rounds N] [--batch N] [--scenario options|options_handoff] [-- EAL args]\n", argv[0]);
             return 2;
         }
     }
@@ -164,10 +299,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     const unsigned ring_size = rte_align32pow2(batch + 1);
-    fx.rx = rte_ring_create("bench_rx", ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    fx.tx = rte_ring_create("bench_tx", ring_size * 2, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    const int pid = create_ring_port("bench_ring", &fx.rx, 1, &fx.tx, 1, err);
-    if (pid < 0 || fx.rx == nullptr || fx.tx == nullptr) {
+    fx.rx = rte_ring_create("bench_rx0", ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    fx.rx_unused = rte_ring_create("bench_rx1", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    fx.tx[0] = rte_ring_create("bench_tx0", ring_size * 2, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    fx.tx[1] = rte_ring_create("bench_tx1", ring_size * 2, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rte_ring* rxs[2] = {fx.rx, fx.rx_unused};
+    const int pid = create_ring_port("bench_ring", rxs, 2, fx.tx, 2, err);
+    if (pid < 0 || !fx.rx || !fx.rx_unused || !fx.tx[0] || !fx.tx[1]) {
         std::fprintf(stderr, "ring port: %s\n", err.c_str());
         return 1;
     }
@@ -177,105 +315,16 @@ int main(int argc, char** argv) {
     ifs.device = "bench_ring";
     ifs.address = {kOurIp, 8};
     PortInfo info;
-    if (!configure_port(fx.port, ifs, 1, fx.pools.mbufs, info, err)) {
+    if (!configure_port(fx.port, ifs, 2, fx.pools.mbufs, info, err)) {
         std::fprintf(stderr, "%s\n", err.c_str());
         return 1;
     }
     std::memcpy(fx.mac.addr_bytes, info.mac, 6);
-    for (unsigned i = 0; i < 1024; ++i) {
-        fx.frames.push_back(frame(fx.mac, kPeerBase + 1 + i % 200, options_payload(i)));
-    }
-
-    EngineConfig cfg;
-    cfg.workers = 1;
-    cfg.ports.push_back({fx.port, ifs, fx.mac});
-    cfg.pools = fx.pools;
-    cfg.ring_size = 1024;
-    cfg.timers_per_worker = 1024;
-    cfg.known.add({kPeerBase, 24});
-    cfg.tag = "_bench";
-    Engine engine;
-    if (!engine.init(cfg, err)) {
-        std::fprintf(stderr, "%s\n", err.c_str());
-        return 1;
-    }
-    Worker& w = engine.worker(0);
-    const std::uint64_t now0 = rte_rdtsc();
-    for (unsigned i = 0; i < 200; ++i) w.l3(0).arp().learn(kPeerBase + 1 + i, kPeerMac, now0, true);
-    const double hz = static_cast<double>(rte_get_tsc_hz());
-
-    // --- check the input before timing it: every OPTIONS must be answered 200.
-    if (!refill(fx, 1024)) {
-        std::fprintf(stderr, "refill failed\n");
-        return 1;
-    }
-    while (rte_ring_count(fx.rx) > 0) w.poll(rte_rdtsc());
-    w.poll(rte_rdtsc());
-    w.flush();
-    const unsigned check_sent = drain_tx(fx);
-    const std::uint64_t answered = engine.sum(Counter::sip_options_answered);
-    if (answered != 1024 || check_sent != 1024) {
-        std::fprintf(stderr, "input check failed: %llu answered, %u sent of 1024\n",
-                     static_cast<unsigned long long>(answered), check_sent);
-        for (std::size_t i = 0; i < kCounterCount; ++i) {
-            const std::uint64_t v = engine.sum(static_cast<Counter>(i));
-            if (v) std::fprintf(stderr, "  %s %llu\n", std::string(counter_name(static_cast<Counter>(i))).c_str(),
-                                static_cast<unsigned long long>(v));
-        }
-        return 1;
-    }
-
-    std::vector<double> worker_mpps, ceiling_mpps;
-    double worker_cpu = 0, worker_wall = 0, ceiling_cpu = 0;
-    std::uint64_t worker_pkts = 0, ceiling_pkts = 0;
-    for (unsigned r = 0; r < rounds; ++r) {
-        // The real worker loop.
-        if (!refill(fx, batch)) return 1;
-        const std::uint64_t before = engine.sum(Counter::sip_options_answered);
-        double c0 = thread_cpu_seconds();
-        std::uint64_t t0 = rte_rdtsc();
-        while (rte_ring_count(fx.rx) > 0) w.poll(rte_rdtsc());
-        w.flush();
-        std::uint64_t t1 = rte_rdtsc();
-        double c1 = thread_cpu_seconds();
-        const std::uint64_t done = engine.sum(Counter::sip_options_answered) - before;
-        if (done != batch) {
-            std::fprintf(stderr, "round %u: %llu of %u answered\n", r, static_cast<unsigned long long>(done), batch);
-            return 1;
-        }
-        drain_tx(fx);
-        worker_cpu += c1 - c0;
-        worker_wall += static_cast<double>(t1 - t0) / hz;
-        worker_pkts += batch;
-        worker_mpps.push_back(batch / (c1 - c0) / 1e6);
-
-        // The ceiling: io-forward on the same port, same packets.
-        if (!refill(fx, batch)) return 1;
-        rte_mbuf* pkts[32];
-        c0 = thread_cpu_seconds();
-        for (;;) {
-            const std::uint16_t n = rte_eth_rx_burst(fx.port, 0, pkts, 32);
-            if (n == 0) break;
-            const std::uint16_t s = rte_eth_tx_burst(fx.port, 0, pkts, n);
-            if (s < n) rte_pktmbuf_free_bulk(pkts + s, n - s);
-        }
-        c1 = thread_cpu_seconds();
-        drain_tx(fx);
-        ceiling_cpu += c1 - c0;
-        ceiling_pkts += batch;
-        ceiling_mpps.push_back(batch / (c1 - c0) / 1e6);
-    }
-    std::printf("{\"scenario\":\"options\",\"workers\":1,\"packets\":%llu,\"rounds\":%u,"
-                "\"mpps_per_worker\":%.3f,\"mpps_min\":%.3f,\"mpps_max\":%.3f,"
-                "\"ceiling_mpps\":%.3f,\"cycles_per_packet\":%.1f,\"ceiling_cycles_per_packet\":%.1f,"
-                "\"wall_mpps\":%.3f,\"tsc_mhz\":%.0f,\"request_bytes\":%zu}\n",
-                static_cast<unsigned long long>(worker_pkts), rounds, median(worker_mpps),
-                *std::min_element(worker_mpps.begin(), worker_mpps.end()),
-                *std::max_element(worker_mpps.begin(), worker_mpps.end()), median(ceiling_mpps),
-                worker_cpu * hz / static_cast<double>(worker_pkts),
-                ceiling_cpu * hz / static_cast<double>(ceiling_pkts),
-                static_cast<double>(worker_pkts) / worker_wall / 1e6, hz / 1e6,
-                options_payload(0).size());
-    std::fflush(stdout);
-    return 0;
+    bool ok = true;
+    // options: one worker receives and answers every OPTIONS.
+    if (only.empty() || only == "options") ok &= run_scenario("options", 1, 0, fx, rounds, batch, 0);
+    // options_handoff: received by worker 0, owned (by Call-ID) and answered by worker 1.
+    if (only.empty() || only == "options_handoff")
+        ok &= run_scenario("options_handoff", 2, 1, fx, rounds, batch, 1);
+    return ok ? 0 : 1;
 }
