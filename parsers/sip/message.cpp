@@ -214,6 +214,28 @@ inline const char* scan_name(const char* p, const char* end) noexcept {
     return p;
 }
 
+// First octet at or after i in [0, n) that is not visible (<= 0x20 or DEL), or n.
+inline std::size_t scan_visible(const char* p, std::size_t i, std::size_t n) noexcept {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (n - i >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        // max(v, 0x20) == 0x20 exactly when v <= 0x20 (unsigned).
+        const auto m = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(_mm_max_epu8(v, space), space), _mm_cmpeq_epi8(v, del))));
+        if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(m));
+        i += 16;
+    }
+#endif
+    while (i < n) {
+        const auto u = static_cast<unsigned char>(p[i]);
+        if (u <= 0x20 || u == 0x7f) break;
+        ++i;
+    }
+    return i;
+}
+
 // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (RFC 3261 §25.1; "SIP" case-insensitive, §7.1).
 constexpr bool is_version(std::string_view v) noexcept {
     if (v.size() < 7 || !istarts_with(v, "SIP/")) return false;
@@ -376,11 +398,7 @@ bool Message::parse_start_line(const char* p, std::size_t n) noexcept {
     method_ = method_from(method_text_);
     const std::size_t uri = ++i;
     // Request-URI: any run of visible octets; its grammar is checked by parse_uri (uri.hpp).
-    while (i < n) {
-        const auto u = static_cast<unsigned char>(p[i]);
-        if (u <= 0x20 || u == 0x7f) break;
-        ++i;
-    }
+    i = scan_visible(p, i, n);
     if (i == uri || i == n || p[i] != ' ') {
         reason_ = Reason::bad_request_uri;
         return false;
