@@ -53,7 +53,11 @@ bool find_or_probe_port(const InterfaceSpec& spec, std::uint16_t queues, std::ui
         rc = rte_dev_probe(args.c_str());
     }
     if (rc < 0) {
-        error = describe(spec) + ": cannot probe the device: " + errno_text(rc);
+        // Drivers often fail their probe with a bare -1 (read as EPERM): say what that means.
+        error = describe(spec) + ": cannot probe the device: " +
+                (rc == -1 ? std::string("the driver refused it (do its arguments name an existing "
+                                        "interface or file? see the driver's message above)")
+                          : errno_text(rc));
         if (name.rfind("net_", 0) != 0)
             error += " (is it bound to a DPDK driver, and is --no-pci absent from the EAL args?)";
         return false;

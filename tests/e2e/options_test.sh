@@ -122,6 +122,19 @@ primary = { username = "acme-1", password = "acme-one", algorithms = ["md5"] }
 secondary = { username = "acme-2", password = "acme-two", algorithms = ["md5"] }
 TOML
 
+# --- start-up refusals: a clear message and an exit code, never a crash
+sed "s/iface=$ACC/iface=pal-t-nonexist/" "$WORK/palisade.toml" >"$WORK/bad_port.toml"
+timeout 30 "$DAEMON" -c "$WORK/bad_port.toml" >"$WORK/bad_port.log" 2>&1; st=$?
+[ "$st" -eq 1 ] || { cat "$WORK/bad_port.log"; fail "a missing interface: exit $st, expected 1"; }
+grep -q "cannot start: interface access (net_af_packet0,iface=pal-t-nonexist)" "$WORK/bad_port.log" ||
+    { cat "$WORK/bad_port.log"; fail "a missing interface is not named in the error"; }
+sed 's|address = "10.99.71.1/24"|address = "10.99.71.1/99"|' "$WORK/palisade.toml" >"$WORK/bad_cfg.toml"
+timeout 30 "$DAEMON" -c "$WORK/bad_cfg.toml" >"$WORK/bad_cfg.log" 2>&1; st=$?
+[ "$st" -eq 2 ] || { cat "$WORK/bad_cfg.log"; fail "a bad address: exit $st, expected 2"; }
+grep -q "bad_cfg.toml:[0-9]*:[0-9]*: .*10.99.71.1/99" "$WORK/bad_cfg.log" ||
+    { cat "$WORK/bad_cfg.log"; fail "a bad address is not reported as file:line:column"; }
+echo "start-up refusals: missing interface (exit 1), bad address (exit 2)"
+
 # --- daemon
 start_ns=$(date +%s%N)
 "$DAEMON" -c "$WORK/palisade.toml" >"$WORK/daemon.log" 2>&1 &
@@ -164,14 +177,14 @@ if [ "$st" -eq 0 ]; then
 fi
 echo "unknown source: no answer (sipp exit $st)"
 
-# --- stop cleanly and check the counters the daemon prints
-kill -TERM "$DAEMON_PID"
+# --- stop cleanly (SIGINT; the trap uses SIGTERM) and check the counters the daemon prints
+kill -INT "$DAEMON_PID"
 stopped=0
 for _ in $(seq 1 100); do
     kill -0 "$DAEMON_PID" 2>/dev/null || { stopped=1; break; }
     sleep 0.05
 done
-[ "$stopped" -eq 1 ] || fail "daemon did not stop on SIGTERM within 5 s"
+[ "$stopped" -eq 1 ] || fail "daemon did not stop on SIGINT within 5 s"
 wait "$DAEMON_PID"; st=$?
 DAEMON_PID=
 cat "$WORK/daemon.log"
