@@ -14,12 +14,13 @@ namespace {
 constexpr int kExitUsage = 2;
 
 void usage(std::FILE* to) {
-    std::fputs("usage: palisadectl check CONFIG\n"
-               "       palisadectl check --keys\n\n"
-               "Loads and validates CONFIG offline: prints every error as file:line:column: message\n"
-               "and exits 1, or prints a one-line summary and exits 0.\n"
-               "--keys lists every configuration key with its type, unit, range and default.\n",
-               to);
+    std::fputs(
+        "usage: palisadectl check CONFIG\n"
+        "       palisadectl check --keys\n\n"
+        "Loads and validates CONFIG offline: prints every error as file:line:column: message\n"
+        "and exits 1, or prints a one-line summary and exits 0.\n"
+        "--keys lists every configuration key with its type, unit, range and default.\n",
+        to);
 }
 
 std::uint64_t range_size(const dp::NumberRange& r) {
@@ -44,8 +45,10 @@ std::string config_summary(const std::string& file, const dp::ConfigSpec& cfg) {
     for (const dp::DestPolicySpec& p : cfg.policies) rules += p.rules.size();
     return file + ": ok: " + plural(cfg.trunks.size(), "trunk", "trunks") + " (" +
            plural(cfg.trunks.size() * 2, "account", "accounts") + "), " +
-           plural(entries, "DID entry", "DID entries") + " (" + plural(numbers, "number", "numbers") + "), " +
-           plural(cfg.policies.size(), "policy", "policies") + " (" + plural(rules, "rule", "rules") + "), " +
+           plural(entries, "DID entry", "DID entries") + " (" +
+           plural(numbers, "number", "numbers") + "), " +
+           plural(cfg.policies.size(), "policy", "policies") + " (" +
+           plural(rules, "rule", "rules") + "), " +
            plural(cfg.interfaces.size(), "interface", "interfaces") + ", " +
            plural(cfg.core_peers.size(), "core peer", "core peers");
 }
@@ -59,7 +62,8 @@ int run_check(int argc, char** argv) {
     if (args.size() == 1 && args[0] == "--keys") {
         for (const KeyDef& k : schema()) {
             const std::string c = key_comment(k);
-            std::printf("%-45.*s %s\n", static_cast<int>(k.path.size()), k.path.data(), c.c_str() + 2);
+            std::printf("%-45.*s %s\n", static_cast<int>(k.path.size()), k.path.data(),
+                        c.c_str() + 2);
         }
         return 0;
     }
@@ -73,7 +77,8 @@ int run_check(int argc, char** argv) {
     std::vector<std::string> errors;
     if (!load_config(path, cfg, settings, errors)) {
         for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
-        std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), errors.size(), errors.size() == 1 ? "" : "s");
+        std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), errors.size(),
+                     errors.size() == 1 ? "" : "s");
         return 1;
     }
     std::printf("%s\n", config_summary(path, cfg).c_str());

@@ -42,16 +42,26 @@ const std::unordered_map<std::string_view, std::vector<const KeyDef*>>& children
 
 std::string_view type_name(const toml::node& n) {
     switch (n.type()) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a floating-point number";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::date: return "a date";
-        case toml::node_type::time: return "a time";
-        case toml::node_type::date_time: return "a date-time";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::table: return "a table";
-        default: return "nothing";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::table:
+            return "a table";
+        default:
+            return "nothing";
     }
 }
 
@@ -60,7 +70,7 @@ std::string where(const std::string& display) {
 }
 
 class Walker {
-public:
+  public:
     explicit Walker(LoadContext& ctx) : ctx_(ctx) {}
 
     void walk_table(const toml::table& t, const std::string& spath, const std::string& display,
@@ -98,7 +108,7 @@ public:
         }
     }
 
-private:
+  private:
     std::string unknown_key_message(const std::string& key, const std::string& spath,
                                     const std::string& display) {
         std::string msg = "unknown key '" + key + "' " + where(display);
@@ -117,7 +127,8 @@ private:
             }
         }
         const std::size_t limit = std::max<std::size_t>(2, key.size() / 3);
-        if (!best.empty() && best_d <= limit) return msg + "; did you mean '" + std::string(best) + "'?";
+        if (!best.empty() && best_d <= limit)
+            return msg + "; did you mean '" + std::string(best) + "'?";
         // The right key in the wrong table: name where it belongs.
         for (const KeyDef& row : schema()) {
             if (last_component(row.path) == key && parent_of(row.path) != spath) {
@@ -167,7 +178,8 @@ private:
                     const std::string edisplay = display + "[" + std::to_string(i++) + "]";
                     const toml::table* t = e.as_table();
                     if (t == nullptr) {
-                        ctx_.error(e, edisplay + ": expected a table, found " + std::string(type_name(e)));
+                        ctx_.error(
+                            e, edisplay + ": expected a table, found " + std::string(type_name(e)));
                         continue;
                     }
                     ctx_.display = edisplay;
@@ -207,7 +219,8 @@ private:
                         nearest_d = d;
                         nearest = c;
                     }
-                    choices = bar == std::string_view::npos ? std::string_view() : choices.substr(bar + 1);
+                    choices = bar == std::string_view::npos ? std::string_view()
+                                                            : choices.substr(bar + 1);
                 }
                 std::string msg = display + ": \"" + std::string(v) + "\" is not one of " + list;
                 if (nearest_d <= std::max<std::size_t>(2, v.size() / 3))
@@ -271,11 +284,14 @@ private:
     bool range_ok(const KeyDef& row, const toml::node& n, const std::string& display,
                   std::int64_t v, const std::string& found) {
         if (v >= row.min && v <= row.max) return true;
-        const std::string unit = row.kind == ValueKind::duration ? std::string(row.unit) : std::string();
+        const std::string unit =
+            row.kind == ValueKind::duration ? std::string(row.unit) : std::string();
         if (v < row.min) {
-            ctx_.error(n, display + ": must be at least " + std::to_string(row.min) + unit + ", found " + found);
+            ctx_.error(n, display + ": must be at least " + std::to_string(row.min) + unit +
+                              ", found " + found);
         } else {
-            ctx_.error(n, display + ": must be at most " + std::to_string(row.max) + unit + ", found " + found);
+            ctx_.error(n, display + ": must be at most " + std::to_string(row.max) + unit +
+                              ", found " + found);
         }
         return false;
     }
@@ -284,7 +300,8 @@ private:
 };
 
 std::string format(const Diagnostic& d) {
-    return d.file + ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " + d.message;
+    return d.file + ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " +
+           d.message;
 }
 
 std::string dir_of(const std::string& path) {
@@ -329,7 +346,8 @@ void load_country_data(LoadContext& ctx, const toml::table& root, const std::str
     std::vector<dp::CountrySpec> countries;
     std::istringstream in(text);
     std::string line;
-    std::unordered_map<std::string, std::pair<std::string, std::uint32_t>> seen;  // prefix -> iso, line
+    std::unordered_map<std::string, std::pair<std::string, std::uint32_t>>
+        seen;  // prefix -> iso, line
     std::uint32_t lineno = 0;
     auto cerr = [&](std::uint32_t col, std::string msg) {
         ctx.diags.push_back(Diagnostic{path, Pos{lineno, col}, std::move(msg)});
@@ -346,9 +364,10 @@ void load_country_data(LoadContext& ctx, const toml::table& root, const std::str
         }
         dp::CountrySpec c;
         c.iso = line.substr(0, tab);
-        const bool iso_ok = (c.iso.size() == 2 && std::all_of(c.iso.begin(), c.iso.end(), [](char ch) {
-                                 return ch >= 'A' && ch <= 'Z';
-                             })) || c.iso == "001";
+        const bool iso_ok =
+            (c.iso.size() == 2 && std::all_of(c.iso.begin(), c.iso.end(),
+                                              [](char ch) { return ch >= 'A' && ch <= 'Z'; })) ||
+            c.iso == "001";
         if (!iso_ok) cerr(1, "'" + c.iso + "' is not an ISO 3166-1 alpha-2 code");
         std::size_t pos = tab + 1;
         while (pos <= line.size()) {
@@ -360,8 +379,9 @@ void load_country_data(LoadContext& ctx, const toml::table& root, const std::str
             if (!perr.empty()) {
                 cerr(col, perr);
             } else if (auto [it, fresh] = seen.emplace(p, std::make_pair(c.iso, lineno)); !fresh) {
-                cerr(col, "prefix " + p + " of " + c.iso + " is also listed for " + it->second.first +
-                              " (line " + std::to_string(it->second.second) + ")");
+                cerr(col, "prefix " + p + " of " + c.iso + " is also listed for " +
+                              it->second.first + " (line " + std::to_string(it->second.second) +
+                              ")");
             } else {
                 c.prefixes.push_back(std::move(p));
             }
@@ -432,12 +452,14 @@ bool load_impl(std::string_view text, const std::string& source_name, dp::Config
     // Passwords into HA1, now that the realm is known, for the account's algorithms only; then
     // the password is wiped (it is never kept).
     for (PendingPassword& pw : ctx.passwords) {
-        dp::AccountSpec& a = pw.account == 0 ? cfg.trunks[pw.trunk].primary : cfg.trunks[pw.trunk].secondary;
+        dp::AccountSpec& a =
+            pw.account == 0 ? cfg.trunks[pw.trunk].primary : cfg.trunks[pw.trunk].secondary;
         char hex[sip::kMaxDigestHexLen];
         for (dp::DigestAlgorithm alg : a.algorithms) {
             const bool md5 = alg == dp::DigestAlgorithm::md5;
-            const std::size_t n = sip::compute_ha1(md5 ? sip::HashAlgorithm::md5 : sip::HashAlgorithm::sha256,
-                                                   a.username, cfg.sip.realm, pw.password, hex, sizeof hex);
+            const std::size_t n =
+                sip::compute_ha1(md5 ? sip::HashAlgorithm::md5 : sip::HashAlgorithm::sha256,
+                                 a.username, cfg.sip.realm, pw.password, hex, sizeof hex);
             (md5 ? a.ha1_md5 : a.ha1_sha256).assign(hex, n);
         }
         OPENSSL_cleanse(pw.password.data(), pw.password.size());

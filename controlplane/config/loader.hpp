@@ -19,9 +19,9 @@ namespace palisade::cp {
 struct Settings {
     std::string config_path;   // the file loaded, as given
     std::string country_data;  // country_data, resolved against the config file's directory
-    std::string cli_socket = "/run/palisade/palisade.sock";       // [control] cli_socket
+    std::string cli_socket = "/run/palisade/palisade.sock";      // [control] cli_socket
     std::string call_records = "/var/log/palisade/calls.jsonl";  // [control] call_records
-    std::string state_dir = "/var/lib/palisade";                  // [control] state_dir
+    std::string state_dir = "/var/lib/palisade";                 // [control] state_dir
 };
 
 /// Reads, parses and validates the file at path. On success fills out and settings and returns
@@ -32,8 +32,8 @@ bool load_config(const std::string& path, dp::ConfigSpec& out, Settings& setting
 
 /// Same, from text already in memory. source_name is the file name used in messages and the
 /// base of a relative country_data path.
-bool load_config_text(std::string_view text, const std::string& source_name,
-                      dp::ConfigSpec& out, Settings& settings, std::vector<std::string>& errors);
+bool load_config_text(std::string_view text, const std::string& source_name, dp::ConfigSpec& out,
+                      Settings& settings, std::vector<std::string>& errors);
 
 /// Reads a country data file (conf/countries.tsv: "ISO<TAB>+prefix,+prefix", '#' comments).
 /// Checks the format, that every prefix is an E.164 prefix, and that no prefix is listed twice.

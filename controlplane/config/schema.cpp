@@ -22,9 +22,15 @@ namespace {
 using dp::DigestAlgorithm;
 using K = ValueKind;
 
-std::uint32_t u32(std::int64_t v) { return static_cast<std::uint32_t>(v); }
-std::uint16_t u16(std::int64_t v) { return static_cast<std::uint16_t>(v); }
-std::string str(const toml::node& n) { return std::string(n.as_string()->get()); }
+std::uint32_t u32(std::int64_t v) {
+    return static_cast<std::uint32_t>(v);
+}
+std::uint16_t u16(std::int64_t v) {
+    return static_cast<std::uint16_t>(v);
+}
+std::string str(const toml::node& n) {
+    return std::string(n.as_string()->get());
+}
 
 std::string quoted(std::string_view s) {
     std::string out = "'";
@@ -47,27 +53,39 @@ void set_lcores(LoadContext& c, std::string_view, const toml::node& n, std::int6
         auto num = [&](unsigned& v) {
             std::size_t start = i;
             v = 0;
-            while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 5) v = v * 10 + unsigned(s[i++] - '0');
+            while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 5)
+                v = v * 10 + unsigned(s[i++] - '0');
             return i > start;
         };
         unsigned a = 0, b = 0;
-        if (!num(a)) { ok = false; break; }
+        if (!num(a)) {
+            ok = false;
+            break;
+        }
         b = a;
         if (i < s.size() && s[i] == '-') {
             ++i;
-            if (!num(b) || b < a) { ok = false; break; }
+            if (!num(b) || b < a) {
+                ok = false;
+                break;
+            }
         }
         count += b - a + 1;
         if (i < s.size()) {
-            if (s[i] != ',') { ok = false; break; }
+            if (s[i] != ',') {
+                ok = false;
+                break;
+            }
             ++i;
             if (i == s.size()) ok = false;
         }
     }
     if (!ok) {
-        c.error(n, c.display + ": " + quoted(s) + " is not an lcore list such as \"0-1\" or \"0,2,4\"");
+        c.error(
+            n, c.display + ": " + quoted(s) + " is not an lcore list such as \"0-1\" or \"0,2,4\"");
     } else if (count < 2) {
-        c.error(n, c.display + ": needs at least 2 lcores (the control plane and one worker), found " +
+        c.error(n, c.display +
+                       ": needs at least 2 lcores (the control plane and one worker), found " +
                        std::to_string(count));
     }
     c.cfg.eal.lcores = s;
@@ -128,7 +146,8 @@ void set_nonce_secret(LoadContext& c, std::string_view, const toml::node& n, std
     std::string s = str(n);
     // Nonces are HMACs under this secret (DESIGN.md §4): a short secret is guessable.
     if (s.size() < 16)
-        c.error(n, c.display + ": must be at least 16 characters, found " + std::to_string(s.size()));
+        c.error(n,
+                c.display + ": must be at least 16 characters, found " + std::to_string(s.size()));
     c.cfg.sip.nonce_secret = std::move(s);
 }
 
@@ -138,7 +157,9 @@ void set_realm(LoadContext& c, std::string_view, const toml::node& n, std::int64
     bool ok = !s.empty() && std::none_of(s.begin(), s.end(), [](char ch) {
         return ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
     });
-    if (!ok) c.error(n, c.display + ": must be non-empty, without quotes, backslashes or control characters");
+    if (!ok)
+        c.error(n, c.display +
+                       ": must be non-empty, without quotes, backslashes or control characters");
     c.cfg.sip.realm = std::move(s);
 }
 
@@ -150,7 +171,8 @@ void set_emergency(LoadContext& c, std::string_view, const toml::node& n, std::i
         bool ok = s.size() >= 2 && s.size() <= 6 &&
                   std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
         if (!ok) {
-            c.error(e, c.display + ": " + quoted(s) + " is not a short emergency code (2 to 6 digits, no '+')");
+            c.error(e, c.display + ": " + quoted(s) +
+                           " is not a short emergency code (2 to 6 digits, no '+')");
             continue;
         }
         if (std::find(c.cfg.sip.emergency_numbers.begin(), c.cfg.sip.emergency_numbers.end(), s) !=
@@ -167,14 +189,17 @@ void set_in_dialog_methods(LoadContext& c, std::string_view, const toml::node& n
     out.clear();
     for (const toml::node& e : *n.as_array()) {
         std::string s = str(e);
-        bool token = !s.empty() && s.size() <= 32 &&
-                     std::all_of(s.begin(), s.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+        bool token = !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char ch) {
+            return ch >= 'A' && ch <= 'Z';
+        });
         if (!token) {
-            c.error(e, c.display + ": " + quoted(s) + " is not a SIP method name in capitals (e.g. \"INFO\")");
+            c.error(e, c.display + ": " + quoted(s) +
+                           " is not a SIP method name in capitals (e.g. \"INFO\")");
             continue;
         }
         if (s == "ACK" || s == "BYE" || s == "INVITE" || s == "CANCEL") {
-            c.error(e, c.display + ": " + s + " is always allowed in a dialog; list only the others");
+            c.error(e,
+                    c.display + ": " + s + " is always allowed in a dialog; list only the others");
             continue;
         }
         if (s == "REGISTER") {
@@ -264,10 +289,12 @@ void set_trunk_id(LoadContext& c, std::string_view, const toml::node& n, std::in
     c.trunk_src->id = pos_of(n);
     // Ids appear in CLI output, call records and file names: keep them to a safe alphabet.
     bool ok = !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char ch) {
-                  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                         (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-              });
-    if (!ok) c.error(n, c.display + ": " + quoted(s) + " is not a trunk id (1 to 64 of A-Z a-z 0-9 - _ .)");
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               ch == '-' || ch == '_' || ch == '.';
+    });
+    if (!ok)
+        c.error(n,
+                c.display + ": " + quoted(s) + " is not a trunk id (1 to 64 of A-Z a-z 0-9 - _ .)");
     c.trunk->id = std::move(s);
 }
 
@@ -297,10 +324,14 @@ void enter_account(LoadContext& c, std::string_view, const toml::node& n, std::i
     } else if (!pw && !md5 && !sha) {
         c.error(n, c.display + ": needs credentials: password, or ha1_md5 and/or ha1_sha256");
     } else if (!pw) {
-        if (want_md5 && !md5) c.error(n, c.display + ": algorithms include md5 but ha1_md5 is missing");
-        if (want_sha && !sha) c.error(n, c.display + ": algorithms include sha256 but ha1_sha256 is missing");
-        if (md5 && !want_md5) c.error(n, c.display + ": ha1_md5 is given but md5 is not in algorithms");
-        if (sha && !want_sha) c.error(n, c.display + ": ha1_sha256 is given but sha256 is not in algorithms");
+        if (want_md5 && !md5)
+            c.error(n, c.display + ": algorithms include md5 but ha1_md5 is missing");
+        if (want_sha && !sha)
+            c.error(n, c.display + ": algorithms include sha256 but ha1_sha256 is missing");
+        if (md5 && !want_md5)
+            c.error(n, c.display + ": ha1_md5 is given but md5 is not in algorithms");
+        if (sha && !want_sha)
+            c.error(n, c.display + ": ha1_sha256 is given but sha256 is not in algorithms");
     }
 }
 
@@ -310,12 +341,13 @@ void set_username(LoadContext& c, std::string_view, const toml::node& n, std::in
     // The username is hashed into HA1 with ':' separators (RFC 2617 §3.2.2.2) and sent
     // quoted: no ':', quotes, backslashes, spaces or controls.
     bool ok = !s.empty() && s.size() <= 128 && std::none_of(s.begin(), s.end(), [](char ch) {
-                  return ch == ':' || ch == '"' || ch == '\\' || ch == ' ' ||
-                         static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
-              });
+        return ch == ':' || ch == '"' || ch == '\\' || ch == ' ' ||
+               static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+    });
     if (!ok)
-        c.error(n, c.display + ": " + quoted(s) +
-                       " is not a username (1 to 128 characters, no ':', quotes, backslashes, spaces)");
+        c.error(
+            n, c.display + ": " + quoted(s) +
+                   " is not a username (1 to 128 characters, no ':', quotes, backslashes, spaces)");
     c.account->username = std::move(s);
 }
 
@@ -331,9 +363,10 @@ void set_password(LoadContext& c, std::string_view, const toml::node& n, std::in
 template <std::size_t kLen>
 void set_ha1(LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
     std::string s = str(n);
-    bool ok = s.size() == kLen && std::all_of(s.begin(), s.end(), [](char ch) {
-                  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-              });
+    bool ok =
+        s.size() == kLen && std::all_of(s.begin(), s.end(), [](char ch) {
+            return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+        });
     if (!ok) {
         c.error(n, c.display + ": must be " + std::to_string(kLen) + " hexadecimal digits, found " +
                        std::to_string(s.size()) + " characters");
@@ -354,7 +387,8 @@ void set_algorithms(LoadContext& c, std::string_view, const toml::node& n, std::
         } else if (s == "md5") {
             a = DigestAlgorithm::md5;
         } else {
-            std::string msg = c.display + ": unknown digest algorithm " + quoted(s) + "; use \"sha256\" or \"md5\"";
+            std::string msg = c.display + ": unknown digest algorithm " + quoted(s) +
+                              "; use \"sha256\" or \"md5\"";
             c.error(e, msg);
             continue;
         }
@@ -391,7 +425,8 @@ void set_subnets(LoadContext& c, std::string_view, const toml::node& n, std::int
                                std::to_string(pos_of(*nodes[i]).line) + ")");
             } else {
                 c.error(e, c.display + ": subnet " + a + " overlaps " + b + " (line " +
-                               std::to_string(pos_of(*nodes[i]).line) + ") of the same trunk: redundant");
+                               std::to_string(pos_of(*nodes[i]).line) +
+                               ") of the same trunk: redundant");
             }
             bad = true;
         }
@@ -456,17 +491,20 @@ void enter_failover(LoadContext& c, std::string_view, const toml::node& n, std::
         if (target == nullptr)
             c.error(n, c.display + ": action forward_number needs a target number");
         else if (!is_e164(tv))
-            c.error(*target, c.display + ".target: " + quoted(tv) +
-                                 " is not an E.164 number ('+' then 1 to 15 digits, the first not 0)");
+            c.error(*target,
+                    c.display + ".target: " + quoted(tv) +
+                        " is not an E.164 number ('+' then 1 to 15 digits, the first not 0)");
     } else if (action == "forward_uri") {
         const bool sip = tv.rfind("sip:", 0) == 0 && tv.size() > 4;
         const bool sips = tv.rfind("sips:", 0) == 0 && tv.size() > 5;
         if (target == nullptr)
             c.error(n, c.display + ": action forward_uri needs a target SIP URI");
         else if (!sip && !sips)
-            c.error(*target, c.display + ".target: " + quoted(tv) + " is not a SIP URI (\"sip:user@host\")");
+            c.error(*target,
+                    c.display + ".target: " + quoted(tv) + " is not a SIP URI (\"sip:user@host\")");
     } else if (action == "reject" && target != nullptr) {
-        c.error(*target, c.display + ".target: is not used with action reject (code and reason are)");
+        c.error(*target,
+                c.display + ".target: is not used with action reject (code and reason are)");
     }
 }
 
@@ -492,20 +530,27 @@ constexpr std::int64_t kMaxCount = 1'000'000'000;
 constexpr KeyDef kSchema[] = {
     // ---- top level
     {"country_data", K::string, false, "\"countries.tsv\"", "path", 0, 0, "",
-     "country data file (ISO code to E.164 prefixes); relative paths are relative to this file's directory",
+     "country data file (ISO code to E.164 prefixes); relative paths are relative to this file's "
+     "directory",
      noop},
 
     // ---- [control]: control-plane paths (used by the CLI server, call records, persistence)
     {"control", K::table, false, "", "", 0, 0, "", "control-plane settings", noop},
     {"control.cli_socket", K::string, false, "\"/run/palisade/palisade.sock\"", "path", 0, 0, "",
      "UNIX socket that palisadectl talks to",
-     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) { c.settings.cli_socket = str(n); }},
-    {"control.call_records", K::string, false, "\"/var/log/palisade/calls.jsonl\"", "path", 0, 0, "",
-     "call record file, one JSON object per ended or refused call",
-     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) { c.settings.call_records = str(n); }},
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.settings.cli_socket = str(n);
+     }},
+    {"control.call_records", K::string, false, "\"/var/log/palisade/calls.jsonl\"", "path", 0, 0,
+     "", "call record file, one JSON object per ended or refused call",
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.settings.call_records = str(n);
+     }},
     {"control.state_dir", K::string, false, "\"/var/lib/palisade\"", "path", 0, 0, "",
      "directory where registrations and counters persist across restarts",
-     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) { c.settings.state_dir = str(n); }},
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.settings.state_dir = str(n);
+     }},
 
     // ---- [dpdk]
     {"dpdk", K::table, false, "", "", 0, 0, "", "DPDK EAL and worker settings", noop},
@@ -519,15 +564,23 @@ constexpr KeyDef kSchema[] = {
      "EAL -l lcore list; the first runs the control plane, the others are workers", set_lcores},
     {"dpdk.mbuf_count", K::integer, false, "8191", "mbufs", 1023, 16'777'215, "",
      "mbufs per packet pool (best 2^n - 1)",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.eal.mbuf_count = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.eal.mbuf_count = u32(v);
+     }},
     {"dpdk.mbuf_cache", K::integer, false, "256", "mbufs", 0, 512, "", "per-lcore mbuf cache size",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.eal.mbuf_cache = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.eal.mbuf_cache = u32(v);
+     }},
     {"dpdk.mbuf_data_room", K::integer, false, "2176", "bytes", 512, 65535, "",
      "mbuf data room including RTE_PKTMBUF_HEADROOM (128)",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.eal.mbuf_data_room = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.eal.mbuf_data_room = u32(v);
+     }},
     {"dpdk.idle_backoff_us", K::integer, false, "0", "us", 0, 1'000'000, "",
      "worker sleep after an empty poll; 0 = busy poll (production), 100 for tests and demos",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.eal.idle_backoff_us = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.eal.idle_backoff_us = u32(v);
+     }},
     {"dpdk.ring_size", K::integer, false, "4096", "entries", 64, 1'048'576, "",
      "size of each handoff, punt and inject ring, per worker (a power of two)", set_ring_size},
 
@@ -535,7 +588,9 @@ constexpr KeyDef kSchema[] = {
     {"interfaces", K::table_array, true, "", "", 0, 0, "",
      "DPDK ports: exactly one with role access and one with role core", enter_interface},
     {"interfaces[].name", K::string, false, "the role", "", 0, 0, "", "label in logs and the CLI",
-     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) { c.iface->name = str(n); }},
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.iface->name = str(n);
+     }},
     {"interfaces[].role", K::enumeration, true, "", "", 0, 0, "access|core",
      "access faces the customers' PBXs, core the carrier's softswitches", set_iface_role},
     {"interfaces[].device", K::string, true, "", "", 0, 0, "",
@@ -548,27 +603,44 @@ constexpr KeyDef kSchema[] = {
      "Palisade's IPv4 address on this port with the subnet's prefix length, \"10.10.1.1/24\"",
      set_iface_address},
     {"interfaces[].gateway", K::string, false, "\"\"", "", 0, 0, "",
-     "next hop for destinations outside the subnet; empty = every peer is on-link", set_iface_gateway},
-    {"interfaces[].sip_port", K::integer, false, "5060", "UDP port", 1, 65535, "", "SIP port on this address",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.iface->sip_port = u16(v); }},
+     "next hop for destinations outside the subnet; empty = every peer is on-link",
+     set_iface_gateway},
+    {"interfaces[].sip_port", K::integer, false, "5060", "UDP port", 1, 65535, "",
+     "SIP port on this address",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.iface->sip_port = u16(v);
+     }},
     {"interfaces[].mtu", K::integer, false, "1500", "bytes", 576, 9216, "",
      "IP MTU; larger datagrams are fragmented",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.iface->mtu = u16(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.iface->mtu = u16(v);
+     }},
 
     // ---- [[core_peers]]
     {"core_peers", K::table_array, true, "", "", 0, 0, "",
      "carrier softswitches, tried by priority (lower first), then by weight", enter_peer},
-    {"core_peers[].name", K::string, false, "address:port", "", 0, 0, "", "label in logs and the CLI",
-     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) { c.peer->name = str(n); }},
-    {"core_peers[].address", K::string, true, "", "IPv4", 0, 0, "", "the peer's IPv4 address", set_peer_address},
-    {"core_peers[].port", K::integer, false, "5060", "UDP port", 1, 65535, "", "the peer's SIP port",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.peer->port = u16(v); }},
+    {"core_peers[].name", K::string, false, "address:port", "", 0, 0, "",
+     "label in logs and the CLI",
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.peer->name = str(n);
+     }},
+    {"core_peers[].address", K::string, true, "", "IPv4", 0, 0, "", "the peer's IPv4 address",
+     set_peer_address},
+    {"core_peers[].port", K::integer, false, "5060", "UDP port", 1, 65535, "",
+     "the peer's SIP port",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.peer->port = u16(v);
+     }},
     {"core_peers[].priority", K::integer, false, "1", "", 1, 65535, "",
      "lower is tried first; a 503 or timeout moves the call to the next",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.peer->priority = u16(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.peer->priority = u16(v);
+     }},
     {"core_peers[].weight", K::integer, false, "1", "", 1, 65535, "",
      "share of new calls among healthy peers of the same priority",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.peer->weight = u16(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.peer->weight = u16(v);
+     }},
 
     // ---- [sip]
     {"sip", K::table, true, "", "", 0, 0, "", "SIP settings shared by every trunk", noop},
@@ -578,24 +650,41 @@ constexpr KeyDef kSchema[] = {
      "secret for nonces, at least 16 characters; the same on every node", set_nonce_secret},
     {"sip.nonce_lifetime", K::duration, false, "\"300s\"", "s", 10, 86400, "",
      "a nonce older than this is stale (a new challenge with stale=true)",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.nonce_lifetime_s = u32(v); }},
-    {"sip.t1", K::duration, false, "\"500ms\"", "ms", 10, 10000, "", "RFC 3261 §17 T1, round-trip estimate",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.t1_ms = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.nonce_lifetime_s = u32(v);
+     }},
+    {"sip.t1", K::duration, false, "\"500ms\"", "ms", 10, 10000, "",
+     "RFC 3261 §17 T1, round-trip estimate",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.t1_ms = u32(v);
+     }},
     {"sip.t2", K::duration, false, "\"4s\"", "ms", 100, 60000, "",
      "RFC 3261 §17 T2, longest retransmit interval of non-INVITE requests",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.t2_ms = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.t2_ms = u32(v);
+     }},
     {"sip.t4", K::duration, false, "\"5s\"", "ms", 0, 60000, "",
      "RFC 3261 §17 T4, how long a message may stay in the network",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.t4_ms = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.t4_ms = u32(v);
+     }},
     {"sip.invite_timeout", K::duration, false, "\"32s\"", "ms", 1000, 300000, "",
      "no provisional response to an INVITE in this time: try the next target",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.invite_timeout_ms = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.invite_timeout_ms = u32(v);
+     }},
     {"sip.session_expires", K::duration, false, "\"1800s\"", "s", 1, 86400, "",
-     "RFC 4028 Session-Expires inserted when the PBX set none; 90s or more unless test_allow_short_session_timers",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.session_expires_s = u32(v); }},
+     "RFC 4028 Session-Expires inserted when the PBX set none; 90s or more unless "
+     "test_allow_short_session_timers",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.session_expires_s = u32(v);
+     }},
     {"sip.min_se", K::duration, false, "\"90s\"", "s", 1, 86400, "",
-     "RFC 4028 Min-SE; a shorter Session-Expires gets 422; 90s or more unless test_allow_short_session_timers",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.min_se_s = u32(v); }},
+     "RFC 4028 Min-SE; a shorter Session-Expires gets 422; 90s or more unless "
+     "test_allow_short_session_timers",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.min_se_s = u32(v);
+     }},
     {"sip.test_allow_short_session_timers", K::boolean, false, "false", "", 0, 0, "",
      "tests only: allow session_expires and min_se below RFC 4028's 90s",
      [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
@@ -603,43 +692,62 @@ constexpr KeyDef kSchema[] = {
      }},
     {"sip.keepalive_interval", K::duration, false, "\"30s\"", "s", 1, 3600, "",
      "OPTIONS to each registered contact this often",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.keepalive_interval_s = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.keepalive_interval_s = u32(v);
+     }},
     {"sip.keepalive_timeout", K::duration, false, "\"2s\"", "ms", 100, 60000, "",
      "an OPTIONS not answered in this time counts as missed",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.keepalive_timeout_ms = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.keepalive_timeout_ms = u32(v);
+     }},
     {"sip.keepalive_down_after", K::integer, false, "3", "OPTIONS", 1, 100, "",
      "missed OPTIONS in a row before a contact is down",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.keepalive_down_after = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.keepalive_down_after = u32(v);
+     }},
     {"sip.keepalive_up_after", K::integer, false, "2", "OPTIONS", 1, 100, "",
      "answered OPTIONS in a row before a down contact is up again",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.keepalive_up_after = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.keepalive_up_after = u32(v);
+     }},
     {"sip.register_expires_min", K::duration, false, "\"60s\"", "s", 1, 604800, "",
      "shortest registration accepted; shorter gets 423 with Min-Expires",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.register_expires_min_s = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.register_expires_min_s = u32(v);
+     }},
     {"sip.register_expires_default", K::duration, false, "\"3600s\"", "s", 1, 604800, "",
      "registration time when the REGISTER asks for none",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.register_expires_default_s = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.register_expires_default_s = u32(v);
+     }},
     {"sip.register_expires_max", K::duration, false, "\"7200s\"", "s", 1, 604800, "",
      "longest registration granted; longer requests are shortened",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.cfg.sip.register_expires_max_s = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.cfg.sip.register_expires_max_s = u32(v);
+     }},
     {"sip.unknown_source", K::enumeration, false, "\"drop\"", "", 0, 0, "drop|reject",
      "requests from sources of no trunk: drop silently (counted) or reject with 403",
      [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
-         c.cfg.sip.unknown_source = str(n) == "reject" ? dp::UnknownSourcePolicy::reject : dp::UnknownSourcePolicy::drop;
+         c.cfg.sip.unknown_source =
+             str(n) == "reject" ? dp::UnknownSourcePolicy::reject : dp::UnknownSourcePolicy::drop;
      }},
     {"sip.emergency_numbers", K::string_array, false, "[\"112\", \"911\"]", "", 0, 0, "",
-     "short codes routed to the core without number, caller-ID, destination and rate checks", set_emergency},
+     "short codes routed to the core without number, caller-ID, destination and rate checks",
+     set_emergency},
     {"sip.in_dialog_methods", K::string_array, false, "[]", "", 0, 0, "",
-     "methods allowed in a dialog besides ACK, BYE, INVITE and CANCEL, e.g. [\"INFO\"]", set_in_dialog_methods},
+     "methods allowed in a dialog besides ACK, BYE, INVITE and CANCEL, e.g. [\"INFO\"]",
+     set_in_dialog_methods},
 
     // ---- [policies.NAME]
     {"policies", K::table_map, false, "", "", 0, 0, "",
      "destination policies by name, shared by any number of trunks", noop},
-    {"policies.*", K::table, false, "", "", 0, 0, "", "one destination policy; its key is its name", enter_policy},
+    {"policies.*", K::table, false, "", "", 0, 0, "", "one destination policy; its key is its name",
+     enter_policy},
     {"policies.*.default", K::enumeration, false, "\"deny\"", "", 0, 0, "allow|deny",
      "decision when no rule matches", set_policy_default},
     {"policies.*.rules", K::table_array, false, "[]", "", 0, 0, "",
-     "rules { action = \"allow\"|\"deny\", and one of country, prefix, pattern }; a matching pattern, else the longest prefix decides",
+     "rules { action = \"allow\"|\"deny\", and one of country, prefix, pattern }; a matching "
+     "pattern, else the longest prefix decides",
      enter_rule},
     {"policies.*.rules[].action", K::enumeration, true, "", "", 0, 0, "allow|deny",
      "what a match of this rule decides", set_rule_action},
@@ -648,13 +756,16 @@ constexpr KeyDef kSchema[] = {
     {"policies.*.rules[].prefix", K::string, false, "", "", 0, 0, "",
      "E.164 prefix with '+', e.g. \"+3190\"", set_rule_prefix},
     {"policies.*.rules[].pattern", K::string, false, "", "", 0, 0, "",
-     "Hyperscan regular expression that must match the whole number, '+' included, e.g. '\\+3190[0-9]{4}'",
+     "Hyperscan regular expression that must match the whole number, '+' included, e.g. "
+     "'\\+3190[0-9]{4}'",
      set_rule_pattern},
 
     // ---- [[trunks]]
     {"trunks", K::table_array, false, "", "", 0, 0, "", "customer trunks", enter_trunk},
-    {"trunks[].id", K::string, true, "", "", 0, 0, "", "unique name of the trunk (A-Z a-z 0-9 - _ .)", set_trunk_id},
-    {"trunks[].primary", K::table, true, "", "", 0, 0, "", "first SIP account of the trunk", enter_account<0>},
+    {"trunks[].id", K::string, true, "", "", 0, 0, "",
+     "unique name of the trunk (A-Z a-z 0-9 - _ .)", set_trunk_id},
+    {"trunks[].primary", K::table, true, "", "", 0, 0, "", "first SIP account of the trunk",
+     enter_account<0>},
     {"trunks[].primary.username", K::string, true, "", "", 0, 0, "",
      "digest username, unique across every trunk and account", set_username},
     {"trunks[].primary.password", K::string, false, "", "", 0, 0, "",
@@ -665,7 +776,8 @@ constexpr KeyDef kSchema[] = {
      "SHA-256(username:realm:password), 64 hex digits", set_ha1<sip::kSha256HexLen>},
     {"trunks[].primary.algorithms", K::string_array, false, "[\"sha256\", \"md5\"]", "", 0, 0, "",
      "digest algorithms allowed, preferred first (\"sha256\", \"md5\")", set_algorithms},
-    {"trunks[].secondary", K::table, true, "", "", 0, 0, "", "second SIP account of the trunk", enter_account<1>},
+    {"trunks[].secondary", K::table, true, "", "", 0, 0, "", "second SIP account of the trunk",
+     enter_account<1>},
     {"trunks[].secondary.username", K::string, true, "", "", 0, 0, "",
      "digest username, unique across every trunk and account", set_username},
     {"trunks[].secondary.password", K::string, false, "", "", 0, 0, "",
@@ -677,32 +789,47 @@ constexpr KeyDef kSchema[] = {
     {"trunks[].secondary.algorithms", K::string_array, false, "[\"sha256\", \"md5\"]", "", 0, 0, "",
      "digest algorithms allowed, preferred first (\"sha256\", \"md5\")", set_algorithms},
     {"trunks[].subnets", K::string_array, true, "", "CIDR", 0, 0, "",
-     "IPv4 source subnets allowed to send, \"192.0.2.0/28\" (a bare address is a /32)", set_subnets},
+     "IPv4 source subnets allowed to send, \"192.0.2.0/28\" (a bare address is a /32)",
+     set_subnets},
     {"trunks[].dids", K::string_array, false, "[]", "E.164", 0, 0, "",
-     "numbers that ring this trunk: \"+31201234567\" or ranges \"+31201234500-+31201234599\"", set_dids},
+     "numbers that ring this trunk: \"+31201234567\" or ranges \"+31201234500-+31201234599\"",
+     set_dids},
     {"trunks[].caller_ids", K::string_array, false, "[]", "E.164", 0, 0, "",
      "caller IDs the trunk may present: numbers, ranges, or prefixes \"+3120*\"", set_caller_ids},
-    {"trunks[].policy", K::string, true, "", "", 0, 0, "", "name of a [policies.NAME] destination policy",
-     set_trunk_policy},
-    {"trunks[].limits", K::table, false, "", "", 0, 0, "", "call limits (every one at least 1)", enter_limits},
+    {"trunks[].policy", K::string, true, "", "", 0, 0, "",
+     "name of a [policies.NAME] destination policy", set_trunk_policy},
+    {"trunks[].limits", K::table, false, "", "", 0, 0, "", "call limits (every one at least 1)",
+     enter_limits},
     {"trunks[].limits.max_concurrent", K::integer, false, "10", "calls", 1, 1'000'000, "",
      "calls in progress at once, both directions",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.trunk->limits.max_concurrent = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.trunk->limits.max_concurrent = u32(v);
+     }},
     {"trunks[].limits.attempts_per_second", K::integer, false, "5", "calls/s", 1, 100'000, "",
      "new outbound call attempts per second (503 with Retry-After beyond)",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.trunk->limits.attempts_per_second = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.trunk->limits.attempts_per_second = u32(v);
+     }},
     {"trunks[].limits.calls_per_hour", K::integer, false, "100", "calls", 1, kMaxCount, "",
      "admitted outbound calls per rolling hour (403 beyond); at most calls_per_day",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.trunk->limits.calls_per_hour = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.trunk->limits.calls_per_hour = u32(v);
+     }},
     {"trunks[].limits.calls_per_day", K::integer, false, "1000", "calls", 1, kMaxCount, "",
      "admitted outbound calls per rolling day (403 beyond); at most calls_per_week",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.trunk->limits.calls_per_day = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.trunk->limits.calls_per_day = u32(v);
+     }},
     {"trunks[].limits.calls_per_week", K::integer, false, "5000", "calls", 1, kMaxCount, "",
      "admitted outbound calls per rolling week (403 beyond)",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.trunk->limits.calls_per_week = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.trunk->limits.calls_per_week = u32(v);
+     }},
     {"trunks[].limits.max_duration", K::duration, false, "\"4h\"", "s", 1, 604800, "",
      "a longer call is ended with BYE to both sides",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.trunk->limits.max_duration_s = u32(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.trunk->limits.max_duration_s = u32(v);
+     }},
     {"trunks[].failover", K::table, false, "", "", 0, 0, "",
      "what an inbound call the PBX cannot take does", enter_failover},
     {"trunks[].failover.action", K::enumeration, false, "\"reject\"", "", 0, 0,
@@ -710,22 +837,30 @@ constexpr KeyDef kSchema[] = {
      "forward to a number through the core, to a SIP URI, or reject", set_failover_action},
     {"trunks[].failover.target", K::string, false, "", "", 0, 0, "",
      "E.164 number (forward_number) or SIP URI (forward_uri)",
-     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) { c.trunk->failover.target = str(n); }},
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.trunk->failover.target = str(n);
+     }},
     {"trunks[].failover.code", K::integer, false, "480", "SIP status", 400, 699, "",
      "response code of reject",
-     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) { c.trunk->failover.reject_code = u16(v); }},
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.trunk->failover.reject_code = u16(v);
+     }},
     {"trunks[].failover.reason", K::string, false, "\"Temporarily Unavailable\"", "", 0, 0, "",
      "reason phrase of reject", set_failover_reason},
-    {"trunks[].inbound", K::enumeration, false, "\"primary_first\"", "", 0, 0, "primary_first|alternate",
+    {"trunks[].inbound", K::enumeration, false, "\"primary_first\"", "", 0, 0,
+     "primary_first|alternate",
      "inbound call targets: primary account's contacts first, or the two accounts in turn",
      [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
-         c.trunk->inbound = str(n) == "alternate" ? dp::InboundMode::alternate : dp::InboundMode::primary_first;
+         c.trunk->inbound =
+             str(n) == "alternate" ? dp::InboundMode::alternate : dp::InboundMode::primary_first;
      }},
 };
 
 }  // namespace
 
-std::span<const KeyDef> schema() noexcept { return kSchema; }
+std::span<const KeyDef> schema() noexcept {
+    return kSchema;
+}
 
 const KeyDef* find_key(std::string_view path) noexcept {
     static const std::unordered_map<std::string_view, const KeyDef*> index = [] {
@@ -739,15 +874,24 @@ const KeyDef* find_key(std::string_view path) noexcept {
 
 std::string_view kind_description(ValueKind kind) noexcept {
     switch (kind) {
-        case K::table: return "a table";
-        case K::table_array: return "an array of tables";
-        case K::table_map: return "a table of named tables";
-        case K::string: return "a string";
-        case K::enumeration: return "a string";
-        case K::integer: return "an integer";
-        case K::boolean: return "a boolean (true or false)";
-        case K::duration: return "a duration string such as \"500ms\", \"30s\", \"5m\" or \"4h\"";
-        case K::string_array: return "an array of strings";
+        case K::table:
+            return "a table";
+        case K::table_array:
+            return "an array of tables";
+        case K::table_map:
+            return "a table of named tables";
+        case K::string:
+            return "a string";
+        case K::enumeration:
+            return "a string";
+        case K::integer:
+            return "an integer";
+        case K::boolean:
+            return "a boolean (true or false)";
+        case K::duration:
+            return "a duration string such as \"500ms\", \"30s\", \"5m\" or \"4h\"";
+        case K::string_array:
+            return "an array of strings";
     }
     return "a value";
 }
@@ -757,15 +901,33 @@ std::string key_comment(const KeyDef& k) {
     out += k.doc;
     out += " [";
     switch (k.kind) {
-        case K::duration: out += "duration"; break;
-        case K::integer: out += "integer"; break;
-        case K::boolean: out += "boolean"; break;
-        case K::enumeration: out += k.choices; break;
-        case K::string_array: out += "strings"; break;
-        case K::table: out += "table"; break;
-        case K::table_array: out += "array of tables"; break;
-        case K::table_map: out += "named tables"; break;
-        case K::string: out += "string"; break;
+        case K::duration:
+            out += "duration";
+            break;
+        case K::integer:
+            out += "integer";
+            break;
+        case K::boolean:
+            out += "boolean";
+            break;
+        case K::enumeration:
+            out += k.choices;
+            break;
+        case K::string_array:
+            out += "strings";
+            break;
+        case K::table:
+            out += "table";
+            break;
+        case K::table_array:
+            out += "array of tables";
+            break;
+        case K::table_map:
+            out += "named tables";
+            break;
+        case K::string:
+            out += "string";
+            break;
     }
     if (!k.unit.empty()) {
         out += ", ";

@@ -24,7 +24,7 @@ enum class ValueKind : std::uint8_t {
     enumeration,  // a string among KeyDef::choices
     integer,
     boolean,
-    duration,     // a string "<integer><unit>", unit ms, s, m, h or d; stored in KeyDef::unit
+    duration,  // a string "<integer><unit>", unit ms, s, m, h or d; stored in KeyDef::unit
     string_array,
 };
 
@@ -44,8 +44,8 @@ struct KeyDef {
     std::string_view unit;          // ms, s, us, bytes, ... ; empty when none
     std::int64_t min;               // integer and duration (in unit): allowed range
     std::int64_t max;
-    std::string_view choices;       // enumeration: "a|b|c"
-    std::string_view doc;           // one line: the meaning
+    std::string_view choices;  // enumeration: "a|b|c"
+    std::string_view doc;      // one line: the meaning
     ApplyFn apply;
 };
 

@@ -15,15 +15,24 @@ namespace palisade::cp {
 namespace {
 
 bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string q(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
 
-std::string line_ref(Pos p) { return p.line == 0 ? std::string() : " (line " + std::to_string(p.line) + ")"; }
-std::string at_line(Pos p) { return p.line == 0 ? std::string() : " at line " + std::to_string(p.line); }
+std::string line_ref(Pos p) {
+    return p.line == 0 ? std::string() : " (line " + std::to_string(p.line) + ")";
+}
+std::string at_line(Pos p) {
+    return p.line == 0 ? std::string() : " at line " + std::to_string(p.line);
+}
 
-std::string range_text(const dp::NumberRange& r) { return r.first == r.last ? r.first : r.first + "-" + r.last; }
+std::string range_text(const dp::NumberRange& r) {
+    return r.first == r.last ? r.first : r.first + "-" + r.last;
+}
 
 const char* kE164Rule = "('+' then 1 to 15 digits, the first not 0)";
 
@@ -58,7 +67,8 @@ std::string check_prefix(std::string_view s) {
     if (s.empty() || s == "+") return "empty prefix: it would match every number";
     if (s[0] != '+') return "prefix " + q(s) + " must start with '+' (E.164)";
     if (!all_digits(s.substr(1))) return "prefix " + q(s) + " must be '+' and digits only";
-    if (s[1] == '0') return "prefix " + q(s) + " cannot start with 0 after '+' (no E.164 country code does)";
+    if (s[1] == '0')
+        return "prefix " + q(s) + " cannot start with 0 after '+' (no E.164 country code does)";
     if (s.size() > 16) return "prefix " + q(s) + " is longer than an E.164 number (15 digits)";
     return {};
 }
@@ -70,7 +80,8 @@ bool parse_ipv4(std::string_view s, std::uint32_t& out) noexcept {
         if (dot == std::string_view::npos) return false;
         const std::string_view part = s.substr(0, dot);
         // No leading zeros: "010" reads as octal in some tools, decimal in others.
-        if (part.empty() || part.size() > 3 || !all_digits(part) || (part.size() > 1 && part[0] == '0'))
+        if (part.empty() || part.size() > 3 || !all_digits(part) ||
+            (part.size() > 1 && part[0] == '0'))
             return false;
         unsigned v = 0;
         std::from_chars(part.data(), part.data() + part.size(), v);
@@ -126,7 +137,8 @@ std::string parse_interface_address(std::string_view s, dp::Ipv4Prefix& out) {
     if (out.len <= 30) {
         const std::uint32_t mask = ~std::uint32_t{0} << (32 - out.len);
         if ((out.addr & ~mask) == 0) return q(s) + " is the subnet's network address, not a host";
-        if ((out.addr & ~mask) == ~mask) return q(s) + " is the subnet's broadcast address, not a host";
+        if ((out.addr & ~mask) == ~mask)
+            return q(s) + " is the subnet's broadcast address, not a host";
     }
     return {};
 }
@@ -140,9 +152,11 @@ std::string check_pattern(std::string_view s) {
     const std::string as_written(s);
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
-    if (hs_compile(as_written.c_str(), HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
-        std::string msg = "pattern " + q(s) + " does not compile: " +
-                          (err != nullptr && err->message != nullptr ? err->message : "unknown Hyperscan error");
+    if (hs_compile(as_written.c_str(), HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, nullptr, &db, &err) !=
+        HS_SUCCESS) {
+        std::string msg =
+            "pattern " + q(s) + " does not compile: " +
+            (err != nullptr && err->message != nullptr ? err->message : "unknown Hyperscan error");
         hs_free_compile_error(err);
         return msg;
     }
@@ -158,13 +172,20 @@ std::string parse_duration(std::string_view s, std::string_view unit, std::int64
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
     const std::string_view num = s.substr(0, i), suffix = s.substr(i);
     std::int64_t factor_ms = 0;
-    if (suffix == "ms") factor_ms = 1;
-    else if (suffix == "s") factor_ms = 1000;
-    else if (suffix == "m") factor_ms = 60'000;
-    else if (suffix == "h") factor_ms = 3'600'000;
-    else if (suffix == "d") factor_ms = 86'400'000;
+    if (suffix == "ms")
+        factor_ms = 1;
+    else if (suffix == "s")
+        factor_ms = 1000;
+    else if (suffix == "m")
+        factor_ms = 60'000;
+    else if (suffix == "h")
+        factor_ms = 3'600'000;
+    else if (suffix == "d")
+        factor_ms = 86'400'000;
     if (num.empty() || num.size() > 9 || factor_ms == 0)
-        return "\"" + std::string(s) + "\" is not a duration: write an integer and a unit, e.g. \"30s\" (units ms, s, m, h, d)";
+        return "\"" + std::string(s) +
+               "\" is not a duration: write an integer and a unit, e.g. \"30s\" (units ms, s, m, "
+               "h, d)";
     std::int64_t n = 0;
     std::from_chars(num.data(), num.data() + num.size(), n);
     const std::int64_t ms = n * factor_ms;
@@ -213,15 +234,16 @@ void check_interfaces(LoadContext& ctx) {
         }
         for (std::size_t j = 0; j < i; ++j) {
             if (!ifs[i].device.empty() && ifs[i].device == ifs[j].device)
-                ctx.error(src[i].table, "interfaces[" + std::to_string(i) + "]: device " + q(ifs[i].device) +
-                                            " is already used by interfaces[" + std::to_string(j) + "]" +
-                                            line_ref(src[j].table));
+                ctx.error(src[i].table, "interfaces[" + std::to_string(i) + "]: device " +
+                                            q(ifs[i].device) + " is already used by interfaces[" +
+                                            std::to_string(j) + "]" + line_ref(src[j].table));
         }
         const dp::InterfaceSpec& f = ifs[i];
         if (f.gateway != 0 && f.address.len != 0) {
             const std::uint32_t mask = ~std::uint32_t{0} << (32 - f.address.len);
             if ((f.gateway & mask) != (f.address.addr & mask)) {
-                ctx.error(src[i].gateway, "interfaces[" + std::to_string(i) + "].gateway: " + format_ipv4(f.gateway) +
+                ctx.error(src[i].gateway, "interfaces[" + std::to_string(i) +
+                                              "].gateway: " + format_ipv4(f.gateway) +
                                               " is outside the interface's subnet " +
                                               format_ipv4(f.address.addr & mask) + "/" +
                                               std::to_string(f.address.len));
@@ -239,15 +261,18 @@ void check_core_peers(LoadContext& ctx) {
     const auto& peers = ctx.cfg.core_peers;
     for (std::size_t i = 0; i < peers.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
-            if (peers[i].address != 0 && peers[i].address == peers[j].address && peers[i].port == peers[j].port) {
-                ctx.error(ctx.src.core_peers[i], "core_peers[" + std::to_string(i) + "]: " +
-                                                     format_ipv4(peers[i].address) + ":" +
-                                                     std::to_string(peers[i].port) + " is also core_peers[" +
-                                                     std::to_string(j) + "]" + line_ref(ctx.src.core_peers[j]));
+            if (peers[i].address != 0 && peers[i].address == peers[j].address &&
+                peers[i].port == peers[j].port) {
+                ctx.error(ctx.src.core_peers[i], "core_peers[" + std::to_string(i) +
+                                                     "]: " + format_ipv4(peers[i].address) + ":" +
+                                                     std::to_string(peers[i].port) +
+                                                     " is also core_peers[" + std::to_string(j) +
+                                                     "]" + line_ref(ctx.src.core_peers[j]));
             } else if (peers[i].name == peers[j].name && !peers[i].name.empty()) {
-                ctx.error(ctx.src.core_peers[i], "core_peers[" + std::to_string(i) + "]: name " + q(peers[i].name) +
-                                                     " is also used by core_peers[" + std::to_string(j) + "]" +
-                                                     line_ref(ctx.src.core_peers[j]));
+                ctx.error(ctx.src.core_peers[i],
+                          "core_peers[" + std::to_string(i) + "]: name " + q(peers[i].name) +
+                              " is also used by core_peers[" + std::to_string(j) + "]" +
+                              line_ref(ctx.src.core_peers[j]));
             }
         }
     }
@@ -263,28 +288,32 @@ void check_sip(LoadContext& ctx) {
     // RFC 4028 §4: Min-SE and Session-Expires are at least 90 s. Only tests may go below.
     if (!s.test_allow_short_session_timers) {
         if (s.session_expires_s < 90)
-            ctx.error(at("session_expires"), "sip.session_expires: " + std::to_string(s.session_expires_s) +
-                                                 "s is below RFC 4028's minimum of 90s (allowed only with "
-                                                 "sip.test_allow_short_session_timers = true)");
+            ctx.error(at("session_expires"),
+                      "sip.session_expires: " + std::to_string(s.session_expires_s) +
+                          "s is below RFC 4028's minimum of 90s (allowed only with "
+                          "sip.test_allow_short_session_timers = true)");
         if (s.min_se_s < 90)
             ctx.error(at("min_se"), "sip.min_se: " + std::to_string(s.min_se_s) +
                                         "s is below RFC 4028's minimum of 90s (allowed only with "
                                         "sip.test_allow_short_session_timers = true)");
     }
     if (s.min_se_s > s.session_expires_s)
-        ctx.error(at("min_se"), "sip.min_se (" + std::to_string(s.min_se_s) + "s) must not exceed sip.session_expires (" +
+        ctx.error(at("min_se"), "sip.min_se (" + std::to_string(s.min_se_s) +
+                                    "s) must not exceed sip.session_expires (" +
                                     std::to_string(s.session_expires_s) + "s)");
     if (s.register_expires_min_s > s.register_expires_default_s)
-        ctx.error(at("register_expires_min"), "sip.register_expires_min (" + std::to_string(s.register_expires_min_s) +
-                                                  "s) must not exceed sip.register_expires_default (" +
-                                                  std::to_string(s.register_expires_default_s) + "s)");
+        ctx.error(at("register_expires_min"),
+                  "sip.register_expires_min (" + std::to_string(s.register_expires_min_s) +
+                      "s) must not exceed sip.register_expires_default (" +
+                      std::to_string(s.register_expires_default_s) + "s)");
     if (s.register_expires_default_s > s.register_expires_max_s)
-        ctx.error(at("register_expires_default"), "sip.register_expires_default (" +
-                                                      std::to_string(s.register_expires_default_s) +
-                                                      "s) must not exceed sip.register_expires_max (" +
-                                                      std::to_string(s.register_expires_max_s) + "s)");
+        ctx.error(at("register_expires_default"),
+                  "sip.register_expires_default (" + std::to_string(s.register_expires_default_s) +
+                      "s) must not exceed sip.register_expires_max (" +
+                      std::to_string(s.register_expires_max_s) + "s)");
     if (std::uint64_t{s.keepalive_timeout_ms} >= std::uint64_t{s.keepalive_interval_s} * 1000)
-        ctx.error(at("keepalive_timeout"), "sip.keepalive_timeout (" + std::to_string(s.keepalive_timeout_ms) +
+        ctx.error(at("keepalive_timeout"), "sip.keepalive_timeout (" +
+                                               std::to_string(s.keepalive_timeout_ms) +
                                                "ms) must be shorter than sip.keepalive_interval (" +
                                                std::to_string(s.keepalive_interval_s) + "s)");
 }
@@ -301,12 +330,15 @@ void check_trunks(LoadContext& ctx) {
     for (std::size_t i = 0; i < ctx.cfg.policies.size(); ++i) {
         const std::string& name = ctx.cfg.policies[i].name;
         policies.emplace(name, i);
-        const bool ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-                            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                                   c == '-' || c == '_';
-                        });
+        const bool ok =
+            !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '_';
+            });
         if (!ok && i < ctx.src.policies.size())
-            ctx.error(ctx.src.policies[i], "policies: " + q(name) + " is not a policy name (1 to 64 of A-Z a-z 0-9 - _)");
+            ctx.error(
+                ctx.src.policies[i],
+                "policies: " + q(name) + " is not a policy name (1 to 64 of A-Z a-z 0-9 - _)");
     }
 
     std::unordered_map<std::string_view, std::size_t> ids;
@@ -334,14 +366,16 @@ void check_trunks(LoadContext& ctx) {
             auto [it, fresh] = users.emplace(u, UserRef{i, a});
             if (!fresh) {
                 const UserRef& o = it->second;
-                ctx.error(ts.user[a], name + (a == 0 ? ".primary" : ".secondary") + ".username: " + q(u) +
-                                          " is already the " + (o.account == 0 ? "primary" : "secondary") +
+                ctx.error(ts.user[a], name + (a == 0 ? ".primary" : ".secondary") +
+                                          ".username: " + q(u) + " is already the " +
+                                          (o.account == 0 ? "primary" : "secondary") +
                                           " username of trunk " + q(trunks[o.trunk].id) +
                                           line_ref(tsrc(o.trunk).user[o.account]));
             }
         }
         if (!t.policy.empty() && policies.count(t.policy) == 0) {
-            std::string msg = name + ".policy: unknown policy " + q(t.policy) + " (no [policies." + t.policy + "])";
+            std::string msg = name + ".policy: unknown policy " + q(t.policy) + " (no [policies." +
+                              t.policy + "])";
             std::string_view best;
             std::size_t best_d = ~std::size_t{0};
             for (const auto& p : ctx.cfg.policies) {
@@ -359,13 +393,15 @@ void check_trunks(LoadContext& ctx) {
         // likely a typo (a digit too many), so it is an error rather than a warning.
         const dp::LimitsSpec& l = t.limits;
         if (l.calls_per_hour > l.calls_per_day)
-            ctx.error(ts.limits, name + ".limits: calls_per_hour (" + std::to_string(l.calls_per_hour) +
-                                     ") is above calls_per_day (" + std::to_string(l.calls_per_day) +
-                                     "), so it could never be reached");
+            ctx.error(ts.limits,
+                      name + ".limits: calls_per_hour (" + std::to_string(l.calls_per_hour) +
+                          ") is above calls_per_day (" + std::to_string(l.calls_per_day) +
+                          "), so it could never be reached");
         if (l.calls_per_day > l.calls_per_week)
-            ctx.error(ts.limits, name + ".limits: calls_per_day (" + std::to_string(l.calls_per_day) +
-                                     ") is above calls_per_week (" + std::to_string(l.calls_per_week) +
-                                     "), so it could never be reached");
+            ctx.error(ts.limits,
+                      name + ".limits: calls_per_day (" + std::to_string(l.calls_per_day) +
+                          ") is above calls_per_week (" + std::to_string(l.calls_per_week) +
+                          "), so it could never be reached");
     }
 
     // DIDs: one sort of every range over all trunks, then a sweep; ranges of different lengths
@@ -406,12 +442,13 @@ void check_trunks(LoadContext& ctx) {
         const std::string late_name = "trunks[" + std::to_string(late.trunk) + "].dids";
         const std::string late_what = late.r->first == late.r->last ? "DID " : "DID range ";
         if (late.trunk == early.trunk) {
-            ctx.error(did_pos(late), late_name + ": " + late_what + range_text(*late.r) + " overlaps " +
-                                         range_text(*early.r) + line_ref(did_pos(early)) + " of the same trunk");
+            ctx.error(did_pos(late), late_name + ": " + late_what + range_text(*late.r) +
+                                         " overlaps " + range_text(*early.r) +
+                                         line_ref(did_pos(early)) + " of the same trunk");
         } else {
-            ctx.error(did_pos(late), late_name + ": " + late_what + range_text(*late.r) + " overlaps " +
-                                         range_text(*early.r) + " of trunk " + q(trunks[early.trunk].id) +
-                                         line_ref(did_pos(early)));
+            ctx.error(did_pos(late), late_name + ": " + late_what + range_text(*late.r) +
+                                         " overlaps " + range_text(*early.r) + " of trunk " +
+                                         q(trunks[early.trunk].id) + line_ref(did_pos(early)));
         }
         if (cur.r->last > far.r->last) reach = k;
     }

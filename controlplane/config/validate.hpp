@@ -25,9 +25,12 @@ struct Pos {
 };
 
 inline Pos pos_of(const toml::source_region& r) noexcept {
-    return Pos{static_cast<std::uint32_t>(r.begin.line), static_cast<std::uint32_t>(r.begin.column)};
+    return Pos{static_cast<std::uint32_t>(r.begin.line),
+               static_cast<std::uint32_t>(r.begin.column)};
 }
-inline Pos pos_of(const toml::node& n) noexcept { return pos_of(n.source()); }
+inline Pos pos_of(const toml::node& n) noexcept {
+    return pos_of(n.source());
+}
 
 /// One error, before formatting as "file:line:column: message".
 struct Diagnostic {
@@ -38,12 +41,12 @@ struct Diagnostic {
 
 /// Where the parts of a trunk were written (for cross-trunk checks after the walk).
 struct TrunkSource {
-    Pos table;                 // [[trunks]] header or inline table
+    Pos table;  // [[trunks]] header or inline table
     Pos id;
     Pos policy;
-    Pos limits;                // [trunks.limits], or the trunk table when absent
-    Pos user[2];               // primary, secondary username
-    std::vector<Pos> dids;     // parallel to TrunkSpec::dids
+    Pos limits;             // [trunks.limits], or the trunk table when absent
+    Pos user[2];            // primary, secondary username
+    std::vector<Pos> dids;  // parallel to TrunkSpec::dids
 };
 
 struct InterfaceSource {
@@ -64,8 +67,8 @@ struct SourceMap {
     Pos root{1, 1};
     std::unordered_map<std::string, Pos> scalars;  // display path of keys outside arrays
     std::vector<InterfaceSource> interfaces;
-    std::vector<Pos> core_peers;   // table of each peer
-    std::vector<Pos> policies;     // table of each policy, parallel to ConfigSpec::policies
+    std::vector<Pos> core_peers;  // table of each peer
+    std::vector<Pos> policies;    // table of each policy, parallel to ConfigSpec::policies
     std::vector<TrunkSource> trunks;
 
     /// Position of a scalar key by display path ("sip.t1"), or fallback.
@@ -82,7 +85,7 @@ struct LoadContext {
 
     dp::ConfigSpec& cfg;
     Settings& settings;
-    std::string file;                  // as given, for messages
+    std::string file;  // as given, for messages
     std::vector<Diagnostic>& diags;
     SourceMap src;
     std::vector<PendingPassword> passwords;

@@ -29,8 +29,12 @@ std::string env_or(const char* name, const char* fallback) {
     const char* v = std::getenv(name);
     return v != nullptr && *v != '\0' ? v : fallback;
 }
-std::string data_dir() { return env_or("PALISADE_TEST_DATA", "tests/data") + "/config"; }
-std::string source_root() { return env_or("PALISADE_SOURCE_ROOT", "."); }
+std::string data_dir() {
+    return env_or("PALISADE_TEST_DATA", "tests/data") + "/config";
+}
+std::string source_root() {
+    return env_or("PALISADE_SOURCE_ROOT", ".");
+}
 
 std::string read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -73,7 +77,8 @@ std::string hex_of(sip::HashAlgorithm alg, std::initializer_list<std::string_vie
     return std::string(out, n);
 }
 
-std::string ha1(sip::HashAlgorithm alg, std::string_view u, std::string_view r, std::string_view p) {
+std::string ha1(sip::HashAlgorithm alg, std::string_view u, std::string_view r,
+                std::string_view p) {
     char out[sip::kMaxDigestHexLen];
     const std::size_t n = sip::compute_ha1(alg, u, r, p, out, sizeof out);
     return std::string(out, n);
@@ -81,11 +86,12 @@ std::string ha1(sip::HashAlgorithm alg, std::string_view u, std::string_view r, 
 
 TEST(Digest, Rfc2617Section3_5Md5) {
     // RFC 2617 §3.5: HA1 and the response of the worked example.
-    const std::string a1 = ha1(sip::HashAlgorithm::md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
+    const std::string a1 =
+        ha1(sip::HashAlgorithm::md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
     EXPECT_EQ(a1, "939e7578ed9e3c518a452acee763bce9");
     const std::string a2 = hex_of(sip::HashAlgorithm::md5, {"GET", "/dir/index.html"});
-    EXPECT_EQ(hex_of(sip::HashAlgorithm::md5,
-                     {a1, "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001", "0a4f113b", "auth", a2}),
+    EXPECT_EQ(hex_of(sip::HashAlgorithm::md5, {a1, "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001",
+                                               "0a4f113b", "auth", a2}),
               "6629fae49393a05397450978507c4ef1");
 }
 
@@ -220,13 +226,15 @@ TEST(Config, GoodFileLoadsIntoTheExpectedSpec) {
     EXPECT_EQ(a.inbound, dp::InboundMode::alternate);
     // Password -> HA1 in the configured realm, only for the allowed algorithms; never kept.
     EXPECT_EQ(a.primary.username, "Mufasa");
-    EXPECT_EQ(a.primary.ha1_md5, "f57a3bef1e5ea8d9f4c6003b6f6279b8");  // md5("Mufasa:test.example:Circle Of Life")
+    EXPECT_EQ(a.primary.ha1_md5,
+              "f57a3bef1e5ea8d9f4c6003b6f6279b8");  // md5("Mufasa:test.example:Circle Of Life")
     EXPECT_EQ(a.primary.ha1_sha256, "");
     EXPECT_EQ(a.primary.algorithms, (std::vector<dp::DigestAlgorithm>{dp::DigestAlgorithm::md5}));
     EXPECT_EQ(a.secondary.ha1_md5, "0123456789abcdef0123456789abcdef");  // lower-cased
-    EXPECT_EQ(a.secondary.ha1_sha256, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
-    EXPECT_EQ(a.secondary.algorithms,
-              (std::vector<dp::DigestAlgorithm>{dp::DigestAlgorithm::md5, dp::DigestAlgorithm::sha256}));
+    EXPECT_EQ(a.secondary.ha1_sha256,
+              "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    EXPECT_EQ(a.secondary.algorithms, (std::vector<dp::DigestAlgorithm>{
+                                          dp::DigestAlgorithm::md5, dp::DigestAlgorithm::sha256}));
     EXPECT_EQ(a.limits.max_concurrent, 3u);
     EXPECT_EQ(a.limits.attempts_per_second, 2u);
     EXPECT_EQ(a.limits.calls_per_hour, 10u);
@@ -239,12 +247,14 @@ TEST(Config, GoodFileLoadsIntoTheExpectedSpec) {
     const dp::TrunkSpec& g = c.trunks[1];
     EXPECT_EQ(g.id, "globex");
     EXPECT_EQ(g.inbound, dp::InboundMode::primary_first);
-    EXPECT_EQ(g.primary.algorithms,
-              (std::vector<dp::DigestAlgorithm>{dp::DigestAlgorithm::sha256, dp::DigestAlgorithm::md5}));
+    EXPECT_EQ(g.primary.algorithms, (std::vector<dp::DigestAlgorithm>{dp::DigestAlgorithm::sha256,
+                                                                      dp::DigestAlgorithm::md5}));
     EXPECT_EQ(g.primary.ha1_md5, "5d8ededa73c4af7a78f64bf4cbd8dfee");
-    EXPECT_EQ(g.primary.ha1_sha256, "9d315f7ad35b74e3b8351dde5bc96934eac23e5590fe0fb1dc5e94ca7a84e4ca");
+    EXPECT_EQ(g.primary.ha1_sha256,
+              "9d315f7ad35b74e3b8351dde5bc96934eac23e5590fe0fb1dc5e94ca7a84e4ca");
     EXPECT_EQ(g.secondary.ha1_md5, "");
-    EXPECT_EQ(g.secondary.ha1_sha256, "371fe6a09341c9dc277eec2238a9e76d17e8c6e2798b99dd59b9d12a748c6814");
+    EXPECT_EQ(g.secondary.ha1_sha256,
+              "371fe6a09341c9dc277eec2238a9e76d17e8c6e2798b99dd59b9d12a748c6814");
     EXPECT_EQ(g.limits.max_concurrent, 10u);  // defaults
     EXPECT_EQ(g.limits.max_duration_s, 14400u);
     EXPECT_EQ(g.failover.action, dp::FailoverAction::reject);
@@ -267,9 +277,10 @@ TEST(Config, MinimalFileGetsTheDefaults) {
     EXPECT_EQ(c.sip.emergency_numbers, d.sip.emergency_numbers);
     EXPECT_EQ(s.cli_socket, Settings().cli_socket);
     EXPECT_TRUE(c.trunks.empty());
-    EXPECT_EQ(config_summary("mem.toml", c),
-              "mem.toml: ok: 0 trunks (0 accounts), 0 DID entries (0 numbers), 0 policies (0 rules), "
-              "2 interfaces, 1 core peer");
+    EXPECT_EQ(
+        config_summary("mem.toml", c),
+        "mem.toml: ok: 0 trunks (0 accounts), 0 DID entries (0 numbers), 0 policies (0 rules), "
+        "2 interfaces, 1 core peer");
 }
 
 // ---- bad files: exact messages
@@ -295,8 +306,8 @@ TEST_P(BadFile, GivesExactlyTheExpectedErrors) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Config, BadFile,
-                         ::testing::Values("bad_syntax", "bad_schema", "bad_semantics", "bad_missing",
-                                           "bad_countries"));
+                         ::testing::Values("bad_syntax", "bad_schema", "bad_semantics",
+                                           "bad_missing", "bad_countries"));
 
 TEST(Config, ErrorsAreSortedByPosition) {
     dp::ConfigSpec c;
@@ -310,7 +321,8 @@ TEST(Config, ErrorsAreSortedByPosition) {
         auto d = e.find(':', b + 1);
         return std::pair{std::stoi(e.substr(a, b - a)), std::stoi(e.substr(b + 1, d - b - 1))};
     };
-    for (std::size_t i = 1; i < errors.size(); ++i) EXPECT_LE(pos(errors[i - 1]), pos(errors[i])) << errors[i];
+    for (std::size_t i = 1; i < errors.size(); ++i)
+        EXPECT_LE(pos(errors[i - 1]), pos(errors[i])) << errors[i];
 }
 
 TEST(Config, UnreadableFile) {
@@ -319,7 +331,9 @@ TEST(Config, UnreadableFile) {
     std::vector<std::string> errors;
     EXPECT_FALSE(load_config(data_dir() + "/does-not-exist.toml", c, s, errors));
     ASSERT_EQ(errors.size(), 1u);
-    EXPECT_EQ(errors[0], data_dir() + "/does-not-exist.toml:1:1: cannot read the file: No such file or directory");
+    EXPECT_EQ(
+        errors[0],
+        data_dir() + "/does-not-exist.toml:1:1: cannot read the file: No such file or directory");
 }
 
 TEST(Config, ShortSessionTimersNeedTheTestSetting) {
@@ -329,11 +343,12 @@ TEST(Config, ShortSessionTimersNeedTheTestSetting) {
     std::vector<std::string> errors;
     EXPECT_FALSE(load_config_text(minimal(timers), "m.toml", c, s, errors));
     ASSERT_EQ(errors.size(), 2u) << join(errors);
-    EXPECT_EQ(errors[0], "m.toml:14:19: sip.session_expires: 30s is below RFC 4028's minimum of 90s "
-                         "(allowed only with sip.test_allow_short_session_timers = true)");
+    EXPECT_EQ(errors[0],
+              "m.toml:14:19: sip.session_expires: 30s is below RFC 4028's minimum of 90s "
+              "(allowed only with sip.test_allow_short_session_timers = true)");
     errors.clear();
-    EXPECT_TRUE(load_config_text(minimal(timers + "test_allow_short_session_timers = true\n"), "m.toml", c, s,
-                                 errors))
+    EXPECT_TRUE(load_config_text(minimal(timers + "test_allow_short_session_timers = true\n"),
+                                 "m.toml", c, s, errors))
         << join(errors);
     EXPECT_EQ(c.sip.session_expires_s, 30u);
 }
@@ -343,18 +358,21 @@ TEST(Config, DidOverlapAcrossTrunksNamesBoth) {
         "[policies.p]\n"
         "[[trunks]]\nid = \"one\"\nsubnets = [\"10.9.0.0/16\"]\npolicy = \"p\"\n"
         "dids = [\"+442071234000-+442071234999\"]\n"
-        "primary = { username = \"u1\", password = \"p\" }\nsecondary = { username = \"u2\", password = \"p\" }\n"
+        "primary = { username = \"u1\", password = \"p\" }\nsecondary = { username = \"u2\", "
+        "password = \"p\" }\n"
         "[[trunks]]\nid = \"two\"\nsubnets = [\"10.8.0.0/16\"]\npolicy = \"p\"\n"
         "dids = [\"+4420712340\", \"+442071234999-+442071235000\", \"+44207123500-+44207123599\"]\n"
-        "primary = { username = \"u3\", password = \"p\" }\nsecondary = { username = \"u4\", password = \"p\" }\n";
+        "primary = { username = \"u3\", password = \"p\" }\nsecondary = { username = \"u4\", "
+        "password = \"p\" }\n";
     dp::ConfigSpec c;
     Settings s;
     std::vector<std::string> errors;
     EXPECT_FALSE(load_config_text(minimal(trunks), "m.toml", c, s, errors));
     // "+4420712340" and the 11-digit range have other lengths: different numbers, no overlap.
     ASSERT_EQ(errors.size(), 1u) << join(errors);
-    EXPECT_EQ(errors[0], "m.toml:26:24: trunks[1].dids: DID range +442071234999-+442071235000 overlaps "
-                         "+442071234000-+442071234999 of trunk 'one' (line 19)");
+    EXPECT_EQ(errors[0],
+              "m.toml:26:24: trunks[1].dids: DID range +442071234999-+442071235000 overlaps "
+              "+442071234000-+442071234999 of trunk 'one' (line 19)");
 }
 
 // ---- the example and the demo
@@ -371,8 +389,9 @@ TEST(Config, ExampleAndDemoLoad) {
 
 // The contract with the policy engine: a file the validator accepts always builds a snapshot.
 TEST(Config, ValidatedFilesBuildAPolicySnapshot) {
-    for (const std::string& f : {source_root() + "/conf/palisade.example.toml", source_root() + "/conf/demo.toml",
-                                 data_dir() + "/good_full.toml"}) {
+    for (const std::string& f :
+         {source_root() + "/conf/palisade.example.toml", source_root() + "/conf/demo.toml",
+          data_dir() + "/good_full.toml"}) {
         dp::ConfigSpec c;
         Settings s;
         std::vector<std::string> errors;
@@ -430,9 +449,11 @@ TEST(Config, ExampleSetsAndDocumentsEveryKey) {
     std::set<std::string> present;
     collect_paths(root, "", present);
     for (const KeyDef& k : schema()) {
-        EXPECT_TRUE(present.count(std::string(k.path)) == 1) << "the example does not set " << k.path;
+        EXPECT_TRUE(present.count(std::string(k.path)) == 1)
+            << "the example does not set " << k.path;
         EXPECT_NE(text.find(key_comment(k) + "\n"), std::string::npos)
-            << "the example lacks the doc line of " << k.path << ":\n" << key_comment(k);
+            << "the example lacks the doc line of " << k.path << ":\n"
+            << key_comment(k);
     }
     for (const std::string& p : present) EXPECT_NE(find_key(p), nullptr) << p;
 }
@@ -453,7 +474,8 @@ TEST(Config, SchemaIsWellFormed) {
         const auto dot = k.path.rfind('.');
         if (dot != std::string_view::npos) {
             std::string_view parent = k.path.substr(0, dot);
-            if (parent.size() > 2 && parent.substr(parent.size() - 2) == "[]") parent.remove_suffix(2);
+            if (parent.size() > 2 && parent.substr(parent.size() - 2) == "[]")
+                parent.remove_suffix(2);
             EXPECT_TRUE(paths.count(parent) == 1) << k.path << " before its parent " << parent;
         }
     }
@@ -482,9 +504,10 @@ TEST(CheckCommand, Summary) {
     Settings s;
     std::vector<std::string> errors;
     ASSERT_TRUE(load_config(source_root() + "/conf/demo.toml", c, s, errors)) << join(errors);
-    EXPECT_EQ(config_summary("demo.toml", c),
-              "demo.toml: ok: 2 trunks (4 accounts), 3 DID entries (111 numbers), 1 policy (3 rules), "
-              "2 interfaces, 2 core peers");
+    EXPECT_EQ(
+        config_summary("demo.toml", c),
+        "demo.toml: ok: 2 trunks (4 accounts), 3 DID entries (111 numbers), 1 policy (3 rules), "
+        "2 interfaces, 2 core peers");
 }
 
 // ---- country data
@@ -495,7 +518,8 @@ struct Countries {
 
     Countries() {
         std::vector<std::string> errors;
-        EXPECT_TRUE(load_countries(source_root() + "/conf/countries.tsv", list, errors)) << join(errors);
+        EXPECT_TRUE(load_countries(source_root() + "/conf/countries.tsv", list, errors))
+            << join(errors);
         for (const dp::CountrySpec& c : list)
             for (const std::string& p : c.prefixes) owner[p] = c.iso;
     }
@@ -563,17 +587,18 @@ TEST(Countries, NoPrefixBelongsToTwoCountries) {
 TEST(Countries, EveryItuCountryCodeIsCovered) {
     // Country calling codes of ITU-T E.164 (as in libphonenumber 8.12.57).
     const int kCodes[] = {
-        1,   7,   20,  27,  30,  31,  32,  33,  34,  36,  39,  40,  41,  43,  44,  45,  46,  47,  48,  49,  51,
-        52,  53,  54,  55,  56,  57,  58,  60,  61,  62,  63,  64,  65,  66,  81,  82,  84,  86,  90,  91,  92,
-        93,  94,  95,  98,  211, 212, 213, 216, 218, 220, 221, 222, 223, 224, 225, 226, 227, 228, 229, 230, 231,
-        232, 233, 234, 235, 236, 237, 238, 239, 240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252,
-        253, 254, 255, 256, 257, 258, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 290, 291, 297, 298, 299,
-        350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 370, 371, 372, 373, 374, 375, 376, 377, 378, 380, 381,
-        382, 383, 385, 386, 387, 389, 420, 421, 423, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 590, 591,
-        592, 593, 594, 595, 596, 597, 598, 599, 670, 672, 673, 674, 675, 676, 677, 678, 679, 680, 681, 682, 683,
-        685, 686, 687, 688, 689, 690, 691, 692, 800, 808, 850, 852, 853, 855, 856, 870, 878, 880, 881, 882, 883,
-        886, 888, 960, 961, 962, 963, 964, 965, 966, 967, 968, 970, 971, 972, 973, 974, 975, 976, 977, 979, 992,
-        993, 994, 995, 996, 998};
+        1,   7,   20,  27,  30,  31,  32,  33,  34,  36,  39,  40,  41,  43,  44,  45,  46,  47,
+        48,  49,  51,  52,  53,  54,  55,  56,  57,  58,  60,  61,  62,  63,  64,  65,  66,  81,
+        82,  84,  86,  90,  91,  92,  93,  94,  95,  98,  211, 212, 213, 216, 218, 220, 221, 222,
+        223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239, 240,
+        241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255, 256, 257, 258,
+        260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 290, 291, 297, 298, 299, 350, 351, 352,
+        353, 354, 355, 356, 357, 358, 359, 370, 371, 372, 373, 374, 375, 376, 377, 378, 380, 381,
+        382, 383, 385, 386, 387, 389, 420, 421, 423, 500, 501, 502, 503, 504, 505, 506, 507, 508,
+        509, 590, 591, 592, 593, 594, 595, 596, 597, 598, 599, 670, 672, 673, 674, 675, 676, 677,
+        678, 679, 680, 681, 682, 683, 685, 686, 687, 688, 689, 690, 691, 692, 800, 808, 850, 852,
+        853, 855, 856, 870, 878, 880, 881, 882, 883, 886, 888, 960, 961, 962, 963, 964, 965, 966,
+        967, 968, 970, 971, 972, 973, 974, 975, 976, 977, 979, 992, 993, 994, 995, 996, 998};
     const Countries c;
     for (int code : kCodes) {
         std::string prefix(1, '+');
@@ -586,18 +611,20 @@ TEST(Countries, EveryItuCountryCodeIsCovered) {
 
 TEST(Config, HundredThousandTrunksValidate) {
     constexpr int kTrunks = 100'000;
-    std::string text = minimal("[policies.p]\ndefault = \"allow\"\nrules = [{ action = \"deny\", prefix = \"+3190\" }]\n");
+    std::string text = minimal(
+        "[policies.p]\ndefault = \"allow\"\nrules = [{ action = \"deny\", prefix = \"+3190\" }]\n");
     text.reserve(text.size() + std::size_t{kTrunks} * 420);
     char buf[512];
     for (int i = 0; i < kTrunks; ++i) {
         // Each trunk: its own /28, one DID and one range of 100, two password accounts.
         const unsigned a = 0x0b000000u + unsigned(i) * 16;
-        std::snprintf(buf, sizeof buf,
-                      "[[trunks]]\nid = \"t%d\"\nsubnets = [\"%u.%u.%u.%u/28\"]\npolicy = \"p\"\n"
-                      "dids = [\"+3120%07d\", \"+3130%05d00-+3130%05d99\"]\ncaller_ids = [\"+3120%07d\"]\n"
-                      "primary = { username = \"t%d-a\", password = \"pw%d\", algorithms = [\"md5\"] }\n"
-                      "secondary = { username = \"t%d-b\", password = \"pw%d\", algorithms = [\"md5\"] }\n",
-                      i, a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, i, i, i, i, i, i, i, i);
+        std::snprintf(
+            buf, sizeof buf,
+            "[[trunks]]\nid = \"t%d\"\nsubnets = [\"%u.%u.%u.%u/28\"]\npolicy = \"p\"\n"
+            "dids = [\"+3120%07d\", \"+3130%05d00-+3130%05d99\"]\ncaller_ids = [\"+3120%07d\"]\n"
+            "primary = { username = \"t%d-a\", password = \"pw%d\", algorithms = [\"md5\"] }\n"
+            "secondary = { username = \"t%d-b\", password = \"pw%d\", algorithms = [\"md5\"] }\n",
+            i, a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, i, i, i, i, i, i, i, i);
         text += buf;
     }
     dp::ConfigSpec c;
@@ -608,18 +635,21 @@ TEST(Config, HundredThousandTrunksValidate) {
     const auto t1 = std::chrono::steady_clock::now();
     ASSERT_TRUE(ok) << (errors.empty() ? "" : errors[0]);
     EXPECT_EQ(c.trunks.size(), std::size_t{kTrunks});
-    std::printf("[ config   ] %d trunks, %zu bytes: load + validate in %.0f ms\n", kTrunks, text.size(),
-                std::chrono::duration<double, std::milli>(t1 - t0).count());
+    std::printf("[ config   ] %d trunks, %zu bytes: load + validate in %.0f ms\n", kTrunks,
+                text.size(), std::chrono::duration<double, std::milli>(t1 - t0).count());
 
     // The same with one DID claimed twice, at the very end: found, and only that.
-    text += "[[trunks]]\nid = \"late\"\nsubnets = [\"10.200.0.0/16\"]\npolicy = \"p\"\n"
-            "dids = [\"+31300000042\"]\n"
-            "primary = { username = \"late-a\", password = \"x\" }\nsecondary = { username = \"late-b\", password = \"x\" }\n";
+    text +=
+        "[[trunks]]\nid = \"late\"\nsubnets = [\"10.200.0.0/16\"]\npolicy = \"p\"\n"
+        "dids = [\"+31300000042\"]\n"
+        "primary = { username = \"late-a\", password = \"x\" }\nsecondary = { username = "
+        "\"late-b\", password = \"x\" }\n";
     const auto t2 = std::chrono::steady_clock::now();
     EXPECT_FALSE(load_config_text(text, "big.toml", c, s, errors));
     const auto t3 = std::chrono::steady_clock::now();
     ASSERT_EQ(errors.size(), 1u);
-    EXPECT_NE(errors[0].find("DID +31300000042 overlaps +31300000000-+31300000099 of trunk 't0'"), std::string::npos)
+    EXPECT_NE(errors[0].find("DID +31300000042 overlaps +31300000000-+31300000099 of trunk 't0'"),
+              std::string::npos)
         << errors[0];
     std::printf("[ config   ] %d trunks with one DID overlap: refused in %.0f ms\n", kTrunks + 1,
                 std::chrono::duration<double, std::milli>(t3 - t2).count());
