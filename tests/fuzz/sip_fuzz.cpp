@@ -66,7 +66,30 @@ void check_params(std::string_view params, std::string_view in) {
     }
 }
 
+// What a parsed host says about itself must hold (RFC 3261 §25.1 host, RFC 5118).
+void check_host(std::string_view host, HostKind kind) {
+    if (kind == HostKind::ipv4) FUZZ_CHECK(is_ipv4_address(host));
+    if (kind == HostKind::ipv6) FUZZ_CHECK(is_ipv6_address(host));
+    if (kind != HostKind::none) FUZZ_CHECK(!host.empty());
+}
+
+void check_port(std::string_view port_text, std::uint16_t port) {
+    if (port_text.empty()) return;
+    std::uint32_t v = 0;
+    for (char c : port_text) {
+        FUZZ_CHECK(c >= '0' && c <= '9');
+        v = v * 10 + static_cast<std::uint32_t>(c - '0');
+        FUZZ_CHECK(v <= 65535);
+    }
+    FUZZ_CHECK(v == port);
+}
+
 void check_uri(const Uri& u, std::string_view in) {
+    if (u.scheme == UriScheme::sip || u.scheme == UriScheme::sips) {
+        FUZZ_CHECK(!u.host.empty());   // RFC 3261 §19.1.1: the host is mandatory
+        check_host(u.host, u.host_kind);
+        check_port(u.port_text, u.port);
+    }
     touch(u.text, in);
     touch(u.scheme_text, in);
     touch(u.opaque, in);
@@ -104,6 +127,8 @@ void parse_value(std::string_view v, std::string_view in) {
         for (std::string_view s : {via.protocol, via.transport, via.sent_by, via.host, via.branch,
                                    via.received, via.maddr, via.params})
             touch(s, v);
+        FUZZ_CHECK(!via.host.empty());
+        check_host(via.host, via.host_kind);
         (void)branch_is_rfc3261(via.branch);
         check_params(via.params, v);
     }
@@ -162,9 +187,12 @@ void parse_field_value(std::string_view v, std::string_view in) {
         }
     }
     CSeq cs;
-    if (parse_cseq(v, cs) == Reason::none) touch(cs.method_text, v);
+    if (parse_cseq(v, cs) == Reason::none) {
+        touch(cs.method_text, v);
+        FUZZ_CHECK(method_from(cs.method_text) == cs.method);
+    }
     std::uint32_t u32 = 0;
-    (void)parse_max_forwards(v, u32);
+    if (parse_max_forwards(v, u32) == Reason::none) FUZZ_CHECK(u32 <= 255);
     (void)parse_uint32(v, u32);
     RetryAfter ra;
     if (parse_retry_after(v, ra) == Reason::none) {
@@ -229,7 +257,13 @@ void check_message(const Message& msg, std::string_view in) {
         FUZZ_CHECK(n == per_id[id]);
         if (n == 0) FUZZ_CHECK(msg.find(hid) == nullptr);
         std::size_t values = 0;
+        if (hid != HeaderId::unknown) FUZZ_CHECK(msg.find(header_name(hid)) == msg.find(hid));
         for (std::string_view v : msg.values(hid)) {
+            // Values are trimmed of LWS (message.hpp, ValueRange).
+            if (!v.empty()) {
+                for (char c : {v.front(), v.back()})
+                    FUZZ_CHECK(c != ' ' && c != '\t' && c != '\r' && c != '\n');
+            }
             parse_value(v, in);
             if (++values > in.size() + 1) __builtin_trap();   // must terminate
         }
@@ -270,6 +304,25 @@ void check_validate_and_build(const Message& msg, std::string_view in) {
     FUZZ_CHECK(resp.status_code() == 404);
 }
 
+// An empty edit list reproduces the message: same start line, fields and body (Content-Length
+// is rewritten, or added when absent).
+void check_identity(const Message& msg, std::string_view in) {
+    if (msg.status() != ParseStatus::ok || msg.header_count() + 1 > Message::kMaxHeaders) return;
+    EditList none;
+    std::vector<char> out(in.size() + 64);
+    const std::size_t n = none.apply(msg, out);
+    FUZZ_CHECK(n != 0);
+    Message again;
+    FUZZ_CHECK(again.parse(std::string_view(out.data(), n)) == ParseStatus::ok);
+    FUZZ_CHECK(again.start_line() == msg.start_line());
+    FUZZ_CHECK(again.body() == msg.body());
+    FUZZ_CHECK(again.header_count() == msg.header_count() + (msg.has_content_length() ? 0 : 1));
+    for (std::size_t i = 0; i < msg.header_count(); ++i) {
+        if (msg.header(i).id == HeaderId::content_length) continue;
+        FUZZ_CHECK(again.header(i).line == msg.header(i).line);
+    }
+}
+
 void check_edits(const Message& msg, std::string_view in) {
     // Room for the appended field and a Content-Length apply() may add.
     if (msg.status() != ParseStatus::ok || msg.header_count() == 0 ||
@@ -297,6 +350,59 @@ void check_edits(const Message& msg, std::string_view in) {
     FUZZ_CHECK(again.find("X-Fuzz") != nullptr);
 }
 
+// Edits chosen from the input itself (a hash picks the fields), so that the edit list sees
+// many shapes: replace a value, remove a field, insert a field before another, at the same
+// position twice; then an overlapping pair that apply() must refuse.
+void check_random_edits(const Message& msg, std::string_view in) {
+    const std::size_t count = msg.header_count();
+    if (msg.status() != ParseStatus::ok || count == 0 || count + 4 > Message::kMaxHeaders) return;
+    std::uint64_t h = 1469598103934665603ull;
+    for (char c : in) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    bool used[Message::kMaxHeaders] = {};
+    EditList edits;
+    std::size_t removed = 0, inserted = 0;
+    for (int k = 0; k < 4; ++k) {
+        const std::size_t i = static_cast<std::size_t>(h % count);
+        const unsigned op = static_cast<unsigned>((h >> 20) % 3);
+        h = h * 6364136223846793005ull + 1442695040888963407ull;
+        const HeaderField& f = msg.header(i);
+        if (used[i] || f.id == HeaderId::content_length) continue;
+        used[i] = true;
+        if (op == 0) {
+            FUZZ_CHECK(edits.replace(f.value, "y;z=1"));
+        } else if (op == 1) {
+            FUZZ_CHECK(edits.remove_field(f));
+            ++removed;
+        } else {
+            FUZZ_CHECK(edits.insert_field_before(f, "X-A: 1\r\n"));
+            FUZZ_CHECK(edits.insert_field_before(f, "X-B: 2\r\n"));
+            inserted += 2;
+        }
+    }
+    std::vector<char> out(in.size() + 256);
+    const std::size_t n = edits.apply(msg, out);
+    FUZZ_CHECK(n != 0);
+    Message again;
+    FUZZ_CHECK(again.parse(std::string_view(out.data(), n)) == ParseStatus::ok);
+    FUZZ_CHECK(again.body() == msg.body());
+    FUZZ_CHECK(again.header_count() ==
+               count - removed + inserted + (msg.has_content_length() ? 0 : 1));
+    if (inserted) {
+        const HeaderField* a = again.find("X-A");
+        FUZZ_CHECK(a != nullptr);
+        // Inserts at one position keep their recording order.
+        FUZZ_CHECK(a + 1 < &again.header(0) + again.header_count() && a[1].name == "X-B");
+    }
+    // Two overlapping replacements: refused, never a corrupt message.
+    const HeaderField& f = msg.header(static_cast<std::size_t>(h % count));
+    if (f.line.size() >= 2) {
+        EditList bad;
+        FUZZ_CHECK(bad.replace(f.line.substr(0, f.line.size() - 1), "a"));
+        FUZZ_CHECK(bad.replace(f.line.substr(1), "b"));
+        FUZZ_CHECK(bad.apply(msg, out) == 0);
+    }
+}
+
 // An SDP body, when there is one, goes through the SDP view and the filter too.
 void check_sdp(const Message& msg) {
     if (msg.status() != ParseStatus::ok || msg.body().empty()) return;
@@ -320,7 +426,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK((st == ParseStatus::ok) == (msg.reason() == Reason::none));
     check_message(msg, in);
     check_validate_and_build(msg, in);
+    check_identity(msg, in);
     check_edits(msg, in);
+    check_random_edits(msg, in);
     check_sdp(msg);
     return 0;
 }
