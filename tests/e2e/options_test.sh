@@ -136,63 +136,80 @@ grep -q "bad_cfg.toml:[0-9]*:[0-9]*: .*10.99.71.1/99" "$WORK/bad_cfg.log" ||
 echo "start-up refusals: missing interface (exit 1), bad address (exit 2)"
 
 # --- daemon
-start_ns=$(date +%s%N)
-"$DAEMON" -c "$WORK/palisade.toml" >"$WORK/daemon.log" 2>&1 &
-DAEMON_PID=$!
-started=0
-for _ in $(seq 1 100); do
-    if grep -q "palisade: started" "$WORK/daemon.log"; then started=1; break; fi
-    kill -0 "$DAEMON_PID" 2>/dev/null || break
-    sleep 0.05
-done
-if [ "$started" -ne 1 ]; then
-    cat "$WORK/daemon.log"
-    fail "daemon did not start"
-fi
-start_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
-echo "daemon started in ${start_ms} ms"
-cat "$WORK/daemon.log"
-[ "$start_ms" -lt 2000 ] || fail "start-up took ${start_ms} ms (> 2 s)"
+start_daemon() {  # start_daemon LOG [EAL overrides...]
+    local log=$1; shift
+    local start_ns; start_ns=$(date +%s%N)
+    "$DAEMON" -c "$WORK/palisade.toml" "$@" >"$log" 2>&1 &
+    DAEMON_PID=$!
+    local started=0
+    for _ in $(seq 1 100); do
+        if grep -q "palisade: started" "$log"; then started=1; break; fi
+        kill -0 "$DAEMON_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ "$started" -ne 1 ]; then cat "$log"; fail "daemon did not start"; fi
+    local ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+    grep "^palisade:" "$log"
+    echo "daemon started in ${ms} ms"
+    [ "$ms" -lt 2000 ] || fail "start-up took ${ms} ms (> 2 s)"
+}
 
-# --- known source: every OPTIONS answered 200 with Allow, Accept, Supported
-ok=1
-( cd "$WORK" && timeout 60 ip netns exec "$NS_PBX" sipp -sf "$SCENARIO" -i "$PBX_IP" -p 5070 \
-    -m 20 -r 10 -timeout 30s -timeout_error -nostdin -trace_err -error_file "$WORK/known_err.log" \
-    "$OUR_ACC:5060" >"$WORK/sipp_known.log" 2>&1 ) || ok=0
-if [ "$ok" -ne 1 ]; then
-    tail -40 "$WORK/sipp_known.log"; cat "$WORK/known_err.log" 2>/dev/null | head -40
-    kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; cat "$WORK/daemon.log"
+stop_daemon() {  # stop_daemon LOG: SIGINT (the trap uses SIGTERM), clean exit within 5 s
+    local log=$1
+    kill -INT "$DAEMON_PID"
+    local stopped=0
+    for _ in $(seq 1 100); do
+        kill -0 "$DAEMON_PID" 2>/dev/null || { stopped=1; break; }
+        sleep 0.05
+    done
+    [ "$stopped" -eq 1 ] || fail "daemon did not stop on SIGINT within 5 s"
+    wait "$DAEMON_PID"; local st=$?
+    DAEMON_PID=
+    sed -n '/counters (non-zero)/,$p' "$log"
+    [ "$st" -eq 0 ] || { cat "$log"; fail "daemon exited with $st"; }
+}
+
+counter() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
+
+send_options() {  # send_options SOURCE_IP LOCAL_PORT CALLS NAME: sipp's exit status
+    ( cd "$WORK" && timeout 60 ip netns exec "$NS_PBX" sipp -sf "$SCENARIO" -i "$1" -p "$2" \
+        -m "$3" -r 10 -timeout 30s -timeout_error -nostdin -trace_err -error_file "$WORK/$4_err.log" \
+        "$OUR_ACC:5060" >"$WORK/sipp_$4.log" 2>&1 )
+}
+
+# One worker: known source answered, unknown source ignored.
+start_daemon "$WORK/daemon1.log"
+if ! send_options "$PBX_IP" 5070 20 known; then
+    tail -40 "$WORK/sipp_known.log"; head -40 "$WORK/known_err.log" 2>/dev/null
+    stop_daemon "$WORK/daemon1.log"
     fail "OPTIONS from a known source were not all answered 200"
 fi
 echo "known source: 20 OPTIONS answered 200"
-
-# --- unknown source: no answer at all (each call times out)
-( cd "$WORK" && timeout 60 ip netns exec "$NS_PBX" sipp -sf "$SCENARIO" -i "$STRANGER_IP" -p 5071 \
-    -m 3 -r 10 -timeout 20s -nostdin -trace_err -error_file "$WORK/unknown_err.log" \
-    "$OUR_ACC:5060" >"$WORK/sipp_unknown.log" 2>&1 )
-st=$?
-if [ "$st" -eq 0 ]; then
-    kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; cat "$WORK/daemon.log"
+if send_options "$STRANGER_IP" 5071 3 unknown; then
+    stop_daemon "$WORK/daemon1.log"
     fail "OPTIONS from an unknown source were answered"
 fi
-echo "unknown source: no answer (sipp exit $st)"
-
-# --- stop cleanly (SIGINT; the trap uses SIGTERM) and check the counters the daemon prints
-kill -INT "$DAEMON_PID"
-stopped=0
-for _ in $(seq 1 100); do
-    kill -0 "$DAEMON_PID" 2>/dev/null || { stopped=1; break; }
-    sleep 0.05
-done
-[ "$stopped" -eq 1 ] || fail "daemon did not stop on SIGINT within 5 s"
-wait "$DAEMON_PID"; st=$?
-DAEMON_PID=
-cat "$WORK/daemon.log"
-[ "$st" -eq 0 ] || fail "daemon exited with $st"
-counter() { awk -v n="$1" '$1 == n { print $2 }' "$WORK/daemon.log"; }
-answered=$(counter sip_options_answered)
-dropped=$(counter sip_unknown_source_dropped)
+echo "unknown source: no answer"
+stop_daemon "$WORK/daemon1.log"
+answered=$(counter sip_options_answered "$WORK/daemon1.log")
+dropped=$(counter sip_unknown_source_dropped "$WORK/daemon1.log")
 [ "${answered:-0}" -ge 20 ] || fail "sip_options_answered = ${answered:-0}, expected >= 20"
 [ "${dropped:-0}" -ge 3 ] || fail "sip_unknown_source_dropped = ${dropped:-0}, expected >= 3"
-echo "PASS: options_test (answered $answered, unknown-source drops $dropped)"
+
+# Two workers, lcores from the command line (they win over the config's): two af_packet queue
+# pairs per port, OPTIONS steered to their Call-ID's owner. Lcores 1 and 2 share a CPU here.
+start_daemon "$WORK/daemon2.log" -- --lcores "0@0,1@1,2@1"
+grep -q "started in .* 2 worker(s)" "$WORK/daemon2.log" || fail "the command line's lcores were not used"
+if ! send_options "$PBX_IP" 5072 20 known2; then
+    tail -40 "$WORK/sipp_known2.log"; head -40 "$WORK/known2_err.log" 2>/dev/null
+    stop_daemon "$WORK/daemon2.log"
+    fail "with two workers, OPTIONS from a known source were not all answered 200"
+fi
+echo "two workers: 20 OPTIONS answered 200"
+stop_daemon "$WORK/daemon2.log"
+answered2=$(counter sip_options_answered "$WORK/daemon2.log")
+handoffs=$(counter handoff_in "$WORK/daemon2.log")
+[ "${answered2:-0}" -ge 20 ] || fail "two workers: sip_options_answered = ${answered2:-0}, expected >= 20"
+echo "PASS: options_test (1 worker: answered $answered, unknown-source drops $dropped;" \
+     "2 workers: answered $answered2, handoffs ${handoffs:-0})"
 exit 0
