@@ -13,7 +13,99 @@
 
 #include "parsers/sip/message.hpp"
 
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
+
 namespace palisade::sip {
+
+/// A set of octets as two 16-entry nibble tables (the SIMD classification of simdjson and
+/// Hyperscan's "shufti"): octet c is in the set when lo[c & 15] & hi[c >> 4] is non-zero. Any
+/// set whose 16 rows (high nibbles) show at most 8 distinct patterns fits; make_char_set()
+/// refuses others at compile time.
+struct CharSet {
+    alignas(16) std::uint8_t lo[16];
+    alignas(16) std::uint8_t hi[16];
+    /// Scalar membership test.
+    constexpr bool has(char c) const noexcept {
+        const auto u = static_cast<unsigned char>(c);
+        return (lo[u & 15] & hi[u >> 4]) != 0;
+    }
+};
+
+/// Builds the CharSet of the octets for which `pred(unsigned char)` is true (constexpr).
+template <class Pred>
+constexpr CharSet make_char_set(Pred pred) {
+    CharSet cs{};
+    std::uint16_t patterns[8] = {};
+    int used = 0;
+    for (unsigned h = 0; h < 16; ++h) {
+        std::uint16_t row = 0;
+        for (unsigned l = 0; l < 16; ++l)
+            if (pred(static_cast<unsigned char>(h << 4 | l))) row = static_cast<std::uint16_t>(row | 1u << l);
+        if (row == 0) continue;
+        int bit = -1;
+        for (int k = 0; k < used; ++k)
+            if (patterns[k] == row) bit = k;
+        if (bit < 0) {
+            if (used == 8) throw "CharSet: more than 8 distinct rows";  // compile-time only
+            patterns[used] = row;
+            bit = used++;
+        }
+        cs.hi[h] = static_cast<std::uint8_t>(cs.hi[h] | 1u << bit);
+        for (unsigned l = 0; l < 16; ++l)
+            if (row & (1u << l)) cs.lo[l] = static_cast<std::uint8_t>(cs.lo[l] | 1u << bit);
+    }
+    return cs;
+}
+
+/// Index of the first octet of `s` at or after `from` that is NOT in `set` (s.size() when
+/// none). 16 octets per step with SSSE3 where the CPU has it (checked once), scalar otherwise;
+/// never reads outside `s`. The scanning primitive of the URI and value parsers.
+std::size_t span(std::string_view s, std::size_t from, const CharSet& set) noexcept;
+
+namespace detail {
+#if defined(__SSSE3__)
+/// span() inlined, for translation units compiled with SSSE3 (-Dnative=true): the parsers call
+/// it several times per value, and the call and dispatch cost more than the scan of a token.
+[[gnu::always_inline]] inline std::size_t span_inline(std::string_view s, std::size_t i,
+                                                      const CharSet& set) noexcept {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    if (i >= n) return n;
+    const __m128i lo_t = _mm_load_si128(reinterpret_cast<const __m128i*>(set.lo));
+    const __m128i hi_t = _mm_load_si128(reinterpret_cast<const __m128i*>(set.hi));
+    const __m128i nib = _mm_set1_epi8(0x0f);
+    const auto outside = [&](const char* at) noexcept {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i in = _mm_and_si128(_mm_shuffle_epi8(lo_t, _mm_and_si128(v, nib)),
+                                         _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(v, 4), nib)));
+        return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(in, _mm_setzero_si128())));
+    };
+    while (n - i >= 16) {
+        const unsigned m = outside(p + i);
+        if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(m));
+        i += 16;
+    }
+    if (i == n) return n;
+    if (n < 16) {
+        while (i < n && set.has(p[i])) ++i;
+        return i;
+    }
+    // The last 16 octets of the view, overlapping what was checked: never reads past it.
+    const unsigned m = outside(p + n - 16) >> (16 - (n - i));
+    return m != 0 ? i + static_cast<std::size_t>(__builtin_ctz(m)) : n;
+}
+/// The scanner the parsers use: inlined with SSSE3, else the dispatching span().
+[[gnu::always_inline]] inline std::size_t fast_span(std::string_view s, std::size_t i, const CharSet& set) noexcept {
+    return span_inline(s, i, set);
+}
+#else
+inline std::size_t fast_span(std::string_view s, std::size_t i, const CharSet& set) noexcept {
+    return span(s, i, set);
+}
+#endif
+}  // namespace detail
 
 /// URI scheme. `other` is any absolute URI (RFC 3986 scheme ":" ...), kept opaque.
 enum class UriScheme : std::uint8_t { sip, sips, tel, other };

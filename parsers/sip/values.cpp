@@ -20,22 +20,25 @@ inline std::size_t skip_lws(std::string_view s, std::size_t i) noexcept {
     while (i < s.size() && is_lws(s[i])) ++i;
     return i;
 }
-inline std::size_t skip_token(std::string_view s, std::size_t i) noexcept {
-    while (i < s.size() && is_token_char(s[i])) ++i;
-    return i;
-}
+constexpr CharSet kTokenSet = make_char_set([](unsigned char c) { return is_token_char(static_cast<char>(c)); });
+constexpr CharSet kGenSet = make_char_set([](unsigned char c) {
+    return is_token_char(static_cast<char>(c)) || c == ':' || c == '[' || c == ']';
+});
+constexpr CharSet kQuotedSet = make_char_set([](unsigned char c) { return c != '"' && c != '\\'; });
+
+inline std::size_t skip_token(std::string_view s, std::size_t i) noexcept { return detail::fast_span(s, i, kTokenSet); }
 // `i` at a DQUOTE: index just past the closing DQUOTE, or npos when unterminated.
 // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) (RFC 3261 §25.1): the escaped octet is
 // skipped whatever it is, so "\"" does not close the string (RFC 4475 §3.1.1.1, §3.1.1.2).
 inline std::size_t skip_quoted(std::string_view s, std::size_t i) noexcept {
     const std::size_t n = s.size();
     ++i;
-    while (i < n) {
-        const char c = s[i];
-        if (c == '"') return i + 1;
-        i += (c == '\\') ? 2 : 1;
+    while (true) {
+        i = detail::fast_span(s, i, kQuotedSet);
+        if (i >= n) return npos;
+        if (s[i] == '"') return i + 1;
+        i += 2;  // quoted-pair
     }
-    return npos;
 }
 // One table lookup per octet: token, gen-value (token plus ':' '[' ']' for hosts and bare IPv6
 // received values, RFC 5118 §4.5) and LWS.
@@ -74,7 +77,7 @@ Reason walk_params(std::string_view params, F&& f) noexcept {
     if (i == n) return Reason::bad_params;
     while (true) {
         const std::size_t ns = i;
-        while (i < n && (vclass(s[i]) & kTok)) ++i;
+        i = detail::fast_span(params, i, kTokenSet);
         if (i == ns) return Reason::bad_params;
         WalkedParam w;
         w.param.name = params.substr(ns, i - ns);
@@ -88,15 +91,13 @@ Reason walk_params(std::string_view params, F&& f) noexcept {
                 j = skip_quoted(params, j);
                 if (j == npos) return Reason::unterminated_quote;
             } else {
-                std::uint8_t all = kTok | kGen;
-                while (j < n) {
-                    const std::uint8_t k = vclass(s[j]);
-                    if (!(k & kGen)) break;
-                    all &= k;
-                    ++j;
+                j = detail::fast_span(params, j, kTokenSet);
+                w.token = true;
+                if (j < n && (vclass(s[j]) & kGen)) {  // ':' '[' ']': a host, not a token
+                    j = detail::fast_span(params, j, kGenSet);
+                    w.token = false;
                 }
                 if (j == vs) return Reason::bad_params;
-                w.token = (all & kTok) != 0;
             }
             w.param.value = params.substr(vs, j - vs);
             w.param.has_value = true;

@@ -1,9 +1,13 @@
 // URI parsing (parsers/sip/uri.hpp): RFC 3261 §19.1 / §25.1, RFC 3966, RFC 5118, RFC 4475.
 #include "parsers/sip/uri.hpp"
 
+#include "parsers/sip/scan.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -307,6 +311,71 @@ TEST(Uri, ParseHostDirect) {
     EXPECT_EQ(k, HostKind::ipv6);
     EXPECT_EQ(parse_host("::1", h, k), Reason::bad_host);
     EXPECT_EQ(parse_host("", h, k), Reason::bad_host);
+}
+
+}  // namespace
+}  // namespace palisade::sip
+
+namespace palisade::sip {
+namespace {
+
+// span(): the SIMD path (16 octets per step, overlapping tail) must agree with a plain loop at
+// every length and every stop position, and never read outside the view (ASan builds check).
+TEST(Span, AgreesWithScalarAtEveryLengthAndStop) {
+    constexpr CharSet kDigits = make_char_set([](unsigned char c) { return c >= '0' && c <= '9'; });
+    for (std::size_t len = 0; len <= 40; ++len) {
+        for (std::size_t stop = 0; stop <= len; ++stop) {
+            std::string s(len, '7');
+            if (stop < len) s[stop] = 'x';
+            for (std::size_t from = 0; from <= len; ++from) {
+                std::size_t want = from;
+                while (want < len && s[want] != 'x') ++want;
+                // Exact-size heap copy so that ASan sees any over-read.
+                const std::unique_ptr<char[]> buf(new char[len + 1]);
+                std::memcpy(buf.get(), s.data(), len);
+                const std::string_view v(buf.get(), len);
+                ASSERT_EQ(span(v, from, kDigits), want) << len << " " << stop << " " << from;
+                ASSERT_EQ(detail::fast_span(v, from, kDigits), want) << len << " " << stop << " " << from;
+            }
+        }
+    }
+    EXPECT_EQ(span("123", 7, kDigits), 3u);  // from past the end
+}
+
+TEST(Span, CharSetMembershipMatchesPredicate) {
+    constexpr CharSet kTok = make_char_set([](unsigned char c) { return is_token_char(static_cast<char>(c)); });
+    constexpr CharSet kNotQuote = make_char_set([](unsigned char c) { return c != '"' && c != '\\'; });
+    for (unsigned c = 0; c < 256; ++c) {
+        EXPECT_EQ(kTok.has(static_cast<char>(c)), is_token_char(static_cast<char>(c))) << c;
+        EXPECT_EQ(kNotQuote.has(static_cast<char>(c)), c != '"' && c != '\\') << c;
+    }
+    // Non-ASCII octets and NUL are scanned like any other (quoted strings carry UTF-8).
+    const std::string q = std::string("a\0\xd0\xbf\x7f", 5) + "\"rest of the value........";
+    EXPECT_EQ(span(q, 0, kNotQuote), 5u);
+}
+
+// The vector IPv4 check (used when 16 octets follow the host) must agree with the scalar one.
+TEST(Addresses, VectorIpv4CheckAgreesWithScalar) {
+    const char* hosts[] = {"0.0.0.0", "1.2.3.4", "255.255.255.255", "256.1.1.1", "1.256.1.1",
+                           "1.1.1.256", "10.0.0.1", "192.168.100.200", "999.1.1.1", "1.1.1",
+                           "1.1.1.1.1", "1..1.1", ".1.1.1", "01.02.03.04", "001.002.003.004",
+                           "0001.2.3.4", "1.2.3.4444", "12.34.56.78", "99.99.99.99", "100.100.100.100",
+                           "249.250.251.252", "1.2.3.04", "123.45.6.7", "1.2.3.", "1.2.3.4."};
+    for (const char* h : hosts) {
+        std::string_view host_short;
+        HostKind kind_short = HostKind::none, kind_long = HostKind::none;
+        std::size_t used_short = 0, used_long = 0;
+        const Reason short_r = parse_host_prefix(h, used_short, host_short, kind_short);
+        const std::string padded = std::string(h) + ":5060;transport=udp";
+        std::string_view host_long;
+        const Reason long_r = parse_host_prefix(padded, used_long, host_long, kind_long);
+        EXPECT_EQ(short_r, long_r) << h;
+        if (short_r == Reason::none && long_r == Reason::none) {
+            EXPECT_EQ(kind_short, kind_long) << h;
+            EXPECT_EQ(host_short, host_long) << h;
+        }
+        EXPECT_EQ(kind_short == HostKind::ipv4 && short_r == Reason::none, is_ipv4_address(h)) << h;
+    }
 }
 
 }  // namespace
