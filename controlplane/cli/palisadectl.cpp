@@ -1,10 +1,11 @@
 // palisadectl: the operator's command line. One subcommand per file (controlplane/cli/
 // <name>_cmd.cpp, `int run_<name>(int argc, char** argv)` with argv[0] the subcommand name),
 // listed once in kCommands below. Commands that talk to the daemon (status, trunks, ...) join the
-// table as they are written; `parse` works offline. Documented in docs/cli.md.
+// table as they are written; `check` and `parse` work offline. Documented in docs/cli.md.
 #include <cstdio>
 #include <string_view>
 
+#include "controlplane/cli/check_cmd.hpp"
 #include "controlplane/cli/parse_cmd.hpp"
 
 namespace palisade::cp {
@@ -17,6 +18,7 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"check", run_check, "validate a configuration file offline, as the daemon would load it"},
     {"parse", run_parse, "parse captured SIP messages offline, one JSON object per file"},
 };
 
