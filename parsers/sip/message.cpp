@@ -165,8 +165,19 @@ inline HeaderId classify_name16(const char* s, std::size_t n, __m128i v) noexcep
             const auto eq = _mm_movemask_epi8(
                 _mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(k.lower))));
             if (eq == 0xffff && k.lower[16] == 0) return static_cast<HeaderId>(id);
-        } else if (kNameKeys.len[id] == n && key_equals(s, n, k)) {
-            return static_cast<HeaderId>(id);
+        } else if (kNameKeys.len[id] == n) {
+            // 17..23 octets: the first 16 in `v`, then the last 16 (overlapping; the name
+            // lies inside the datagram and the keys are 32 octets wide).
+            const __m128i x0 =
+                _mm_or_si128(v, _mm_load_si128(reinterpret_cast<const __m128i*>(k.fold)));
+            const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+            const __m128i x1 = _mm_or_si128(
+                t, _mm_loadu_si128(reinterpret_cast<const __m128i*>(k.fold + n - 16)));
+            const __m128i eq = _mm_and_si128(
+                _mm_cmpeq_epi8(x0, _mm_load_si128(reinterpret_cast<const __m128i*>(k.lower))),
+                _mm_cmpeq_epi8(x1,
+                               _mm_loadu_si128(reinterpret_cast<const __m128i*>(k.lower + n - 16))));
+            if (_mm_movemask_epi8(eq) == 0xffff) return static_cast<HeaderId>(id);
         }
         h = (h + 1) & (kSlots - 1);
     }
@@ -473,8 +484,22 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
                              _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),
                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')))));
             if (crlf != 0) line_break = p + __builtin_ctz(crlf);
-            name_len = stop != 0 ? static_cast<std::size_t>(__builtin_ctz(stop))
-                                 : static_cast<std::size_t>(scan_name(p + 16, end) - p);
+            if (stop != 0) {
+                name_len = static_cast<std::size_t>(__builtin_ctz(stop));
+            } else if (end - p >= 32) {
+                // Long names (P-Asserted-Identity, Proxy-Authorization...): one more block.
+                const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+                const auto stop2 = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
+                    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8(':')),
+                                              _mm_cmpeq_epi8(w, _mm_set1_epi8(' '))),
+                                 _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('\t')),
+                                              _mm_cmpeq_epi8(w, _mm_set1_epi8('\r')))),
+                    _mm_cmpeq_epi8(w, _mm_set1_epi8('\n')))));
+                name_len = stop2 != 0 ? 16 + static_cast<std::size_t>(__builtin_ctz(stop2))
+                                      : static_cast<std::size_t>(scan_name(p + 32, end) - p);
+            } else {
+                name_len = static_cast<std::size_t>(scan_name(p + 16, end) - p);
+            }
             if (name_len >= 2 && p + name_len != end)
                 id = classify_name16(p, name_len, v);
             else if (name_len == 1)
