@@ -98,7 +98,7 @@ constexpr unsigned owner_worker(std::string_view call_id, unsigned workers) noex
 /// Literal prefix of every branch Palisade makes.
 inline constexpr std::string_view kBranchPrefix = "z9hG4bK-pl-";
 /// Longest branch format_branch writes.
-inline constexpr std::size_t kBranchMax = 11 + 4 + 1 + 16;
+inline constexpr std::size_t kBranchMax = 11 + 1 + 4 + 1 + 16;  // prefix, w, 4 digits, -, hex
 
 /// Who originated a request, as named by its branch.
 struct BranchOwner {

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -592,6 +593,224 @@ TEST_F(WorkerTest, RunLoopAccountsBusyAndIdleCyclesAndStops) {
     EXPECT_GE(load.busy_polls.load(), 1u);
     EXPECT_GT(load.busy_cycles.load(), 0u);
     EXPECT_GT(load.idle_cycles.load(), 0u);
+}
+
+}  // namespace
+}  // namespace palisade::dp
+
+// --- pieces that need no EAL ------------------------------------------------------------------
+
+namespace palisade::dp {
+namespace {
+
+TEST(Branch, FormatsAndParsesTheOriginator) {
+    char buf[kBranchMax];
+    std::size_t n = format_branch(buf, -1, 0xdeadbeef);
+    EXPECT_EQ(std::string_view(buf, n), "z9hG4bK-pl-c-deadbeef");
+    BranchOwner o = parse_branch({buf, n});
+    EXPECT_EQ(o.kind, BranchOwner::Kind::control_plane);
+    n = format_branch(buf, 12, 0);
+    EXPECT_EQ(std::string_view(buf, n), "z9hG4bK-pl-w12-0");
+    o = parse_branch({buf, n});
+    EXPECT_EQ(o.kind, BranchOwner::Kind::worker);
+    EXPECT_EQ(o.worker, 12u);
+    n = format_branch(buf, 9999, ~0ull);
+    EXPECT_EQ(n, kBranchMax);
+    EXPECT_EQ(parse_branch({buf, n}).worker, 9999u);
+    char small[8];
+    EXPECT_EQ(format_branch(small, 0, 1), 0u);
+}
+
+TEST(Branch, ForeignAndMalformedBranchesNameNobody) {
+    for (std::string_view b : {"", "z9hG4bK", "z9hG4bK776asdhds", "z9hG4bK-pl-", "z9hG4bK-pl-x-1",
+                               "z9hG4bK-pl-w-1", "z9hG4bK-pl-w12", "z9hG4bK-pl-cx", "z9hg4bk-pl-c-1",
+                               "z9hG4bK-pl-w12345-1"}) {
+        EXPECT_EQ(parse_branch(b).kind, BranchOwner::Kind::none) << b;
+    }
+}
+
+TEST(Steering, OwnerIsAStableHashOfTheCallIdBytes) {
+    EXPECT_EQ(owner_worker("a84b4c76e66710@pc33.atlanta.com", 1), 0u);
+    const unsigned w = owner_worker("a84b4c76e66710@pc33.atlanta.com", 4);
+    EXPECT_EQ(owner_worker("a84b4c76e66710@pc33.atlanta.com", 4), w);
+    // Call-ID is case-sensitive (RFC 3261 §20.8): another case may be another owner; the hash
+    // must at least differ.
+    EXPECT_NE(call_id_hash("abc@x"), call_id_hash("ABC@x"));
+    // Spread: 4000 ids over 4 workers, each gets a fair share.
+    unsigned counts[4] = {};
+    for (int i = 0; i < 4000; ++i) ++counts[owner_worker(std::to_string(i) + "@host", 4)];
+    for (unsigned c : counts) EXPECT_GT(c, 800u);
+}
+
+TEST(EalArgs, ConfigThenCommandLineWithLcores) {
+    EalSpec spec;
+    spec.lcores = "0-1";
+    spec.args = {"--no-pci", "-m", "256"};
+    EalArgs a = build_eal_args("palisade", spec, {"-m", "1024", "--vdev", "net_null0"}, false);
+    EXPECT_EQ(a.args, (std::vector<std::string>{"palisade", "-l", "0-1", "--no-pci", "-m", "256",
+                                                "-m", "1024", "--vdev", "net_null0"}));
+    EXPECT_FALSE(a.no_huge);
+    a = build_eal_args("p", spec, {"--lcores", "0@0,1@1,2@1"}, false);
+    EXPECT_EQ(std::count(a.args.begin(), a.args.end(), "-l"), 0);
+}
+
+TEST(EalArgs, NoHugeReplacesInMemoryWithNoShconf) {
+    EalSpec spec;
+    spec.args = {"--no-huge", "--in-memory", "-m", "512"};
+    EalArgs a = build_eal_args("p", spec, {}, true);
+    EXPECT_TRUE(a.no_huge);
+    EXPECT_FALSE(a.fell_back);
+    EXPECT_EQ(std::count(a.args.begin(), a.args.end(), "--in-memory"), 0);
+    EXPECT_EQ(std::count(a.args.begin(), a.args.end(), "--no-shconf"), 1);
+    spec.args = {"--in-memory"};
+    a = build_eal_args("p", spec, {}, false);  // hugepages asked for: --in-memory stays
+    EXPECT_EQ(std::count(a.args.begin(), a.args.end(), "--in-memory"), 1);
+}
+
+TEST(EalArgs, FallsBackToNoHugeOnlyWithoutFreeHugepages) {
+    EalSpec spec;
+    spec.args = {"--in-memory"};
+    const EalArgs a = build_eal_args("p", spec, {}, true);
+    if (free_hugepages() == 0) {
+        EXPECT_TRUE(a.fell_back);
+        EXPECT_TRUE(a.no_huge);
+        EXPECT_EQ(std::count(a.args.begin(), a.args.end(), "-m"), 1);
+    } else {
+        EXPECT_FALSE(a.fell_back);
+        EXPECT_FALSE(a.no_huge);
+    }
+}
+
+TEST(DeviceArgs, AfPacketGetsOneQueuePairPerWorker) {
+    EXPECT_EQ(device_args_for("net_af_packet0,iface=x", 1), "net_af_packet0,iface=x");
+    EXPECT_EQ(device_args_for("net_af_packet0,iface=x", 3), "net_af_packet0,iface=x,qpairs=3");
+    EXPECT_EQ(device_args_for("net_af_packet0,iface=x,qpairs=4", 3), "net_af_packet0,iface=x,qpairs=4");
+    EXPECT_EQ(device_args_for("net_tap0", 2), "net_tap0");
+    EXPECT_EQ(device_args_for("0000:03:00.0", 2), "0000:03:00.0");
+}
+
+TEST(KnownSourcesTest, PrefixesMatchOnTheirLength) {
+    std::vector<TrunkSpec> trunks(2);
+    trunks[0].subnets = {{ip4(192, 0, 2, 0), 28}};
+    trunks[1].subnets = {{ip4(198, 51, 100, 7), 32}, {ip4(203, 0, 113, 77), 24}};  // host bits ignored
+    const KnownSources k(trunks);
+    EXPECT_TRUE(k.contains(ip4(192, 0, 2, 15)));
+    EXPECT_FALSE(k.contains(ip4(192, 0, 2, 16)));
+    EXPECT_TRUE(k.contains(ip4(198, 51, 100, 7)));
+    EXPECT_FALSE(k.contains(ip4(198, 51, 100, 8)));
+    EXPECT_TRUE(k.contains(ip4(203, 0, 113, 1)));
+    EXPECT_FALSE(KnownSources().contains(ip4(192, 0, 2, 1)));
+    KnownSources all;
+    all.add({0, 0});
+    EXPECT_TRUE(all.contains(ip4(8, 8, 8, 8)));
+}
+
+class SipStageTest : public ::testing::Test {
+protected:
+    SipStageTest() : known_(make_known()), stage_(&known_, ours_, 3, 0) {}
+    static KnownSources make_known() {
+        KnownSources k;
+        k.add({ip4(10, 0, 0, 0), 24});
+        return k;
+    }
+    SipOutcome run(const std::string& text, std::uint32_t src = ip4(10, 0, 0, 2)) {
+        text_ = text;
+        const sip::ParseStatus st = msg_.parse(text_);
+        SipSource s;
+        s.src_ip = src;
+        s.src_port = 5099;
+        s.dst_ip = kOurIp;
+        s.dst_port = 5060;
+        return stage_.handle(msg_, st, s, buf_, c_);
+    }
+    std::string reply(const SipOutcome& o) const { return std::string(buf_, o.reply_length); }
+    std::uint64_t count(Counter c) const { return c_.get(0, c); }
+
+    static std::string request(const std::string& method, const std::string& ruri,
+                               const std::string& extra = "") {
+        return method + " " + ruri + " SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-u1\r\n"
+               "From: <sip:a@10.0.0.2>;tag=1\r\nTo: <" + ruri + ">\r\n"
+               "Call-ID: u1@10.0.0.2\r\nCSeq: 7 " + method + "\r\n" + extra + "Content-Length: 0\r\n\r\n";
+    }
+
+    const std::uint32_t ours_[1] = {kOurIp};
+    KnownSources known_;
+    SipStage stage_;
+    sip::Message msg_;
+    std::string text_;
+    char buf_[2048] = {};
+    WorkerCounters c_;
+};
+
+TEST_F(SipStageTest, AddressedToUsMeansNoUserOrOurAddress) {
+    EXPECT_TRUE(stage_.addressed_to_us("sip:10.0.0.1"));
+    EXPECT_TRUE(stage_.addressed_to_us("sip:example.com"));
+    EXPECT_TRUE(stage_.addressed_to_us("sip:pbx@10.0.0.1:5060"));
+    EXPECT_FALSE(stage_.addressed_to_us("sip:pbx@10.0.0.9"));
+    EXPECT_FALSE(stage_.addressed_to_us("sip:+31201234567@carrier.example"));
+    EXPECT_FALSE(stage_.addressed_to_us("tel:+31201234567"));
+    EXPECT_FALSE(stage_.addressed_to_us("not a uri"));
+}
+
+TEST_F(SipStageTest, RepliesGoToTheSentByPortWithoutRport) {
+    const SipOutcome o = run(request("OPTIONS", "sip:10.0.0.1"));
+    ASSERT_EQ(o.action, SipOutcome::Action::reply);
+    EXPECT_EQ(o.reply_port, 5070);
+    EXPECT_EQ(o.reply_ip, ip4(10, 0, 0, 2));
+    EXPECT_NE(reply(o).find(";tag=pl03."), std::string::npos);  // tags name the worker
+}
+
+TEST_F(SipStageTest, AckIsNeverAnswered) {
+    SipOutcome o = run(request("ACK", "sip:10.0.0.1"));
+    EXPECT_EQ(o.action, SipOutcome::Action::drop);
+    EXPECT_EQ(count(Counter::sip_ack_absorbed), 1u);
+    // Malformed ACK (no Call-ID) from a known source: no 400 either (RFC 3261 §17.2.1).
+    std::string bad = request("ACK", "sip:10.0.0.1");
+    bad.erase(bad.find("Call-ID:"), bad.find("CSeq:") - bad.find("Call-ID:"));
+    o = run(bad);
+    EXPECT_EQ(o.action, SipOutcome::Action::drop);
+    EXPECT_EQ(count(Counter::sip_malformed_request_dropped), 1u);
+}
+
+TEST_F(SipStageTest, InviteByeCancelAreCountedAsNotHandledYet) {
+    for (const char* m : {"INVITE", "BYE", "CANCEL"}) {
+        EXPECT_EQ(run(request(m, "sip:+31201234567@10.0.0.1")).action, SipOutcome::Action::drop) << m;
+    }
+    EXPECT_EQ(count(Counter::sip_not_handled), 3u);
+}
+
+TEST_F(SipStageTest, UnsupportedVersionGets505) {
+    std::string r = request("OPTIONS", "sip:10.0.0.1");
+    r.replace(r.find("SIP/2.0\r\n"), 7, "SIP/7.0");
+    const SipOutcome o = run(r);
+    if (o.action == SipOutcome::Action::reply) {
+        EXPECT_EQ(reply(o).rfind("SIP/2.0 505 ", 0), 0u) << reply(o);
+        EXPECT_EQ(count(Counter::sip_version_rejected), 1u);
+    } else {
+        // The framer may refuse the start line outright; then no response can be built.
+        EXPECT_EQ(count(Counter::sip_malformed_request_rejected) + count(Counter::steer_unparsable) +
+                      count(Counter::sip_malformed_request_dropped),
+                  1u);
+    }
+}
+
+TEST_F(SipStageTest, ReplyThatDoesNotFitIsCountedNotSent) {
+    text_ = request("OPTIONS", "sip:10.0.0.1");
+    const sip::ParseStatus st = msg_.parse(text_);
+    SipSource s;
+    s.src_ip = ip4(10, 0, 0, 2);
+    char tiny[16];
+    const SipOutcome o = stage_.handle(msg_, st, s, tiny, c_);
+    EXPECT_EQ(o.action, SipOutcome::Action::drop);
+    EXPECT_EQ(count(Counter::sip_reply_failed), 1u);
+}
+
+TEST_F(SipStageTest, GarbageIsCountedAsUnparsable) {
+    EXPECT_EQ(run("\x01\x02 hello\r\n\r\n").action, SipOutcome::Action::drop);
+    EXPECT_EQ(run("").action, SipOutcome::Action::drop);
+    // Either not even a start line, or a request line without a Via to answer: never a reply.
+    EXPECT_EQ(count(Counter::steer_unparsable) + count(Counter::sip_malformed_request_dropped), 2u);
 }
 
 }  // namespace
