@@ -11,7 +11,8 @@
 // median over rounds (mpps_min/mpps_max: the spread).
 //
 // Scenarios: options (one worker answers OPTIONS), options_handoff (worker 0 receives, worker 1
-// owns the Call-ID and answers: every packet crosses a handoff ring; both driven from one thread).
+// owns the Call-ID and answers: every packet crosses a handoff ring; both driven from one thread),
+// options_sip_only (framing, validation and the 200 alone, no DPDK: the parser's share).
 // Usage: palisade-bench-dataplane [--rounds N] [--batch N] [--scenario NAME] [-- EAL args]
 //        (default EAL: -l 0 --no-huge -m 1024 --no-pci --no-shconf)
 #include <rte_cycles.h>
@@ -33,6 +34,8 @@
 #include "dataplane/eal.hpp"
 #include "dataplane/port.hpp"
 #include "dataplane/worker.hpp"
+#include "parsers/sip/builder.hpp"
+#include "parsers/sip/validate.hpp"
 
 using namespace palisade::dp;
 
@@ -255,6 +258,37 @@ bool run_scenario(const char* name, unsigned workers, unsigned owner, Fixture& f
     return true;
 }
 
+/// Where an answered OPTIONS spends its time inside the SIP code alone (no DPDK): framing,
+/// validation, building the 200. Same message, same machine, thread CPU time, so that the
+/// worker-loop figure can be read against what the parser costs.
+void sip_breakdown(unsigned iterations) {
+    const std::string text = options_payload(1, "1.0-bench@10.0.1.1");
+    static palisade::sip::Message msg;
+    char out[2048];
+    volatile unsigned sink = 0;
+    double c0 = thread_cpu_seconds();
+    for (unsigned i = 0; i < iterations; ++i) sink = sink + static_cast<unsigned>(msg.parse(text));
+    double c1 = thread_cpu_seconds();
+    for (unsigned i = 0; i < iterations; ++i)
+        sink = sink + static_cast<unsigned>(palisade::sip::validate_request(msg));
+    double c2 = thread_cpu_seconds();
+    for (unsigned i = 0; i < iterations; ++i)
+        sink = sink + static_cast<unsigned>(palisade::sip::build_response(
+                          msg, 200, "OK", "pl00.0000000000000001",
+                          "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\nAccept: "
+                          "application/sdp\r\nSupported: timer\r\n",
+                          {}, out));
+    double c3 = thread_cpu_seconds();
+    const double hz = static_cast<double>(rte_get_tsc_hz());
+    const double n = iterations;
+    std::printf("{\"scenario\":\"options_sip_only\",\"iterations\":%u,\"parse_cycles\":%.0f,"
+                "\"validate_cycles\":%.0f,\"build_response_cycles\":%.0f,\"parse_ns\":%.0f,"
+                "\"validate_ns\":%.0f,\"build_response_ns\":%.0f}\n",
+                iterations, (c1 - c0) * hz / n, (c2 - c1) * hz / n, (c3 - c2) * hz / n,
+                (c1 - c0) * 1e9 / n, (c2 - c1) * 1e9 / n, (c3 - c2) * 1e9 / n);
+    std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -326,5 +360,7 @@ int main(int argc, char** argv) {
     // options_handoff: received by worker 0, owned (by Call-ID) and answered by worker 1.
     if (only.empty() || only == "options_handoff")
         ok &= run_scenario("options_handoff", 2, 1, fx, rounds, batch, 1);
+    // options_sip_only: the SIP code's share of the options scenario.
+    if (only.empty() || only == "options_sip_only") sip_breakdown(500000);
     return ok ? 0 : 1;
 }
