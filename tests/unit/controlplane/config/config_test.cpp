@@ -481,6 +481,124 @@ TEST(Config, SchemaIsWellFormed) {
     }
 }
 
+// ---- schema defaults against the ConfigSpec's own defaults
+
+// Every value of a spec, as text, for comparisons.
+std::string dump(const dp::ConfigSpec& c, const Settings& st) {
+    std::ostringstream o;
+    auto strs = [&](const std::vector<std::string>& v) {
+        for (const std::string& x : v) o << x << ',';
+        o << ';';
+    };
+    auto ranges = [&](const std::vector<dp::NumberRange>& v) {
+        for (const dp::NumberRange& r : v) o << r.first << '-' << r.last << ',';
+        o << ';';
+    };
+    o << st.cli_socket << st.call_records << st.state_dir << ';';
+    strs(c.eal.args);
+    o << c.eal.lcores << c.eal.mbuf_count << ',' << c.eal.mbuf_cache << ',' << c.eal.mbuf_data_room
+      << ',' << c.eal.idle_backoff_us << ',' << c.eal.ring_size << ';';
+    for (const dp::InterfaceSpec& i : c.interfaces)
+        o << i.name << int(i.role) << i.device << i.address.addr << '/' << int(i.address.len) << ','
+          << i.gateway << ',' << i.sip_port << ',' << i.mtu << ';';
+    for (const dp::CorePeerSpec& p : c.core_peers)
+        o << p.name << p.address << ',' << p.port << ',' << p.priority << ',' << p.weight << ';';
+    const dp::SipSettings& s = c.sip;
+    o << s.realm << s.nonce_secret << s.nonce_lifetime_s << ',' << s.t1_ms << ',' << s.t2_ms << ','
+      << s.t4_ms << ',' << s.invite_timeout_ms << ',' << s.session_expires_s << ',' << s.min_se_s
+      << ',' << s.test_allow_short_session_timers << ',' << s.keepalive_interval_s << ','
+      << s.keepalive_timeout_ms << ',' << s.keepalive_down_after << ',' << s.keepalive_up_after
+      << ',' << s.register_expires_min_s << ',' << s.register_expires_default_s << ','
+      << s.register_expires_max_s << ',' << int(s.unknown_source) << ';';
+    strs(s.emergency_numbers);
+    strs(s.in_dialog_methods);
+    for (const dp::DestPolicySpec& p : c.policies) {
+        o << p.name << int(p.default_action) << ':';
+        for (const dp::DestRule& r : p.rules) o << int(r.kind) << int(r.action) << r.value << ',';
+        o << ';';
+    }
+    for (const dp::TrunkSpec& t : c.trunks) {
+        o << t.id << ';';
+        for (const dp::AccountSpec* a : {&t.primary, &t.secondary}) {
+            o << a->username << a->ha1_md5 << a->ha1_sha256;
+            for (dp::DigestAlgorithm x : a->algorithms) o << int(x);
+            o << ';';
+        }
+        for (const dp::Ipv4Prefix& p : t.subnets) o << p.addr << '/' << int(p.len) << ',';
+        ranges(t.dids);
+        ranges(t.caller_ids.ranges);
+        strs(t.caller_ids.prefixes);
+        const dp::LimitsSpec& l = t.limits;
+        o << t.policy << l.max_concurrent << ',' << l.attempts_per_second << ',' << l.calls_per_hour
+          << ',' << l.calls_per_day << ',' << l.calls_per_week << ',' << l.max_duration_s << ';'
+          << int(t.failover.action) << t.failover.target << t.failover.reject_code
+          << t.failover.reject_reason << int(t.inbound) << ';';
+    }
+    return o.str();
+}
+
+TEST(Config, SchemaDefaultsAreTheSpecDefaults) {
+    // A file that leaves every optional key out, then the same file with one key set to the
+    // default the schema documents: the two must load into the same spec.
+    const std::string base_text = minimal(
+        "[policies.p]\n[[trunks]]\nid = \"t\"\nsubnets = [\"10.9.0.0/16\"]\npolicy = \"p\"\n"
+        "primary = { username = \"u1\", password = \"x\" }\n"
+        "secondary = { username = \"u2\", password = \"y\" }\n");
+    dp::ConfigSpec base;
+    Settings base_st;
+    std::vector<std::string> errors;
+    ASSERT_TRUE(
+        load_config_text(base_text, source_root() + "/conf/base.toml", base, base_st, errors))
+        << join(errors);
+    const std::string expected = dump(base, base_st);
+
+    std::set<std::string> not_toml;
+    int checked = 0;
+    for (const KeyDef& k : schema()) {
+        if (k.default_text.empty() || k.kind == ValueKind::table || k.kind == ValueKind::table_map)
+            continue;
+        toml::table value_doc;
+        try {
+            value_doc = toml::parse("v = " + std::string(k.default_text));
+        } catch (const toml::parse_error&) {
+            not_toml.insert(std::string(k.path));  // described in words ("the role")
+            continue;
+        }
+        toml::table doc = toml::parse(base_text);
+        toml::table* t = &doc;
+        std::string_view path = k.path;
+        while (true) {
+            const auto dot = path.find('.');
+            std::string seg(path.substr(0, dot));
+            if (dot == std::string_view::npos) {
+                t->insert_or_assign(seg, *value_doc.get("v"));
+                break;
+            }
+            path.remove_prefix(dot + 1);
+            if (seg == "*") seg = "p";
+            if (seg.size() > 2 && seg.substr(seg.size() - 2) == "[]") {
+                t = t->get(seg.substr(0, seg.size() - 2))->as_array()->get(0)->as_table();
+            } else {
+                if (t->get(seg) == nullptr) t->insert(seg, toml::table{});
+                t = t->get(seg)->as_table();
+            }
+        }
+        std::ostringstream text;
+        text << doc;
+        dp::ConfigSpec c;
+        Settings st;
+        errors.clear();
+        ASSERT_TRUE(load_config_text(text.str(), source_root() + "/conf/base.toml", c, st, errors))
+            << k.path << "\n"
+            << join(errors) << text.str();
+        EXPECT_EQ(dump(c, st), expected)
+            << k.path << " = " << k.default_text << " is not the ConfigSpec default";
+        ++checked;
+    }
+    EXPECT_EQ(not_toml, (std::set<std::string>{"interfaces[].name", "core_peers[].name"}));
+    EXPECT_GT(checked, 50);
+}
+
 // ---- palisadectl check
 
 int run_check_with(std::vector<std::string> args) {
