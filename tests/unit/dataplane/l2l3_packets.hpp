@@ -156,7 +156,7 @@ inline Bytes ipv4(const Ip& h, const Bytes& payload) {
     b[9] = h.proto;
     put32(b, 12, h.src);
     put32(b, 16, h.dst);
-    std::memcpy(b.data() + 20, h.options.data(), h.options.size());
+    if (!h.options.empty()) std::memcpy(b.data() + 20, h.options.data(), h.options.size());
     std::uint16_t ck = csum(b.data(), hl);
     if (h.bad_checksum) ck = std::uint16_t(ck ^ 0x5a5a);
     put16(b, 10, ck);
