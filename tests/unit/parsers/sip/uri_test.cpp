@@ -380,3 +380,36 @@ TEST(Addresses, VectorIpv4CheckAgreesWithScalar) {
 
 }  // namespace
 }  // namespace palisade::sip
+
+namespace palisade::sip {
+namespace {
+
+// The vector hostname check (host of at most 16 octets with 16 readable) agrees with the loop.
+TEST(Addresses, VectorHostnameCheckAgreesWithScalar) {
+    const char* hosts[] = {"a", "example.com", "example.com.", "a.b.c.d.e.f.g.h", "a-b.c-d", "-ab.com",
+                           "ab-.com", "a..b", ".a.b", "a.-b", "a-.b", "1.2.3.4.5", "3com.example",
+                           "a.b.c.d.e.f.g.hh", "x-y-z", "1-2", "9", "1.2", "a.1", "carrier.example.n",
+                           "A.EXAMPLE.COM", "abcdefghijklmnop", "abcdefghijklmno-", "abcdefghijklmn.p"};
+    for (const char* h : hosts) {
+        std::string_view host_short, host_long;
+        HostKind kind_short = HostKind::none, kind_long = HostKind::none;
+        std::size_t used_short = 0, used_long = 0;
+        const Reason short_r = parse_host_prefix(h, used_short, host_short, kind_short);
+        const std::string padded = std::string(h) + ";transport=udp;lr";
+        const Reason long_r = parse_host_prefix(padded, used_long, host_long, kind_long);
+        EXPECT_EQ(short_r, long_r) << h;
+        if (short_r == Reason::none && long_r == Reason::none) {
+            EXPECT_EQ(kind_short, kind_long) << h;
+        }
+    }
+    std::string_view host;
+    HostKind kind;
+    std::size_t used;
+    EXPECT_EQ(parse_host_prefix("a..b;transport=udp;lr", used, host, kind), Reason::bad_host);
+    EXPECT_EQ(parse_host_prefix("example.com;transport=udp", used, host, kind), Reason::none);
+    EXPECT_EQ(kind, HostKind::name);
+    EXPECT_EQ(parse_host_prefix("1.2.3.4.5;transport=udp", used, host, kind), Reason::bad_host);
+}
+
+}  // namespace
+}  // namespace palisade::sip
