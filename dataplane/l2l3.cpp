@@ -268,6 +268,9 @@ bool L3Port::send_arp(std::uint16_t op, const rte_ether_addr& eth_dst, const rte
 }
 
 void L3Port::start(std::uint64_t now_tsc, WorkerCounters& c) noexcept {
+    next_timer_tsc_ = now_tsc;
+    // One announcement per port, not one per worker; the gateway's answer is shared.
+    if (cfg_.worker_index != 0) return;
     // RFC 5227 §2.3: announce with an ARP request whose sender and target address are ours.
     rte_ether_addr bcast;
     std::memset(&bcast, 0xff, sizeof bcast);
@@ -277,7 +280,6 @@ void L3Port::start(std::uint64_t now_tsc, WorkerCounters& c) noexcept {
     }
     garp_at_tsc_ = now_tsc + 2 * rte_get_tsc_hz();  // ANNOUNCE_INTERVAL 2 s, ANNOUNCE_NUM 2
     if (garp_at_tsc_ == 0) garp_at_tsc_ = 1;
-    next_timer_tsc_ = now_tsc;
     // Resolve the gateway now, so that the first datagram through it does not wait for ARP.
     if (cfg_.port.gateway != 0 && on_link(cfg_.port.gateway) &&
         arp_.resolve_ahead(cfg_.port.gateway, now_tsc) &&

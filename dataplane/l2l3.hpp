@@ -86,7 +86,8 @@ public:
     const char* err() const noexcept { return err_; }
 
     /// Announce our address: gratuitous ARP now and once more 2 s later (RFC 5227 §2.3), and
-    /// start resolving the gateway. Call once, after the port started.
+    /// start resolving the gateway; worker 0 of the port only. Call once, after the port
+    /// started.
     void start(std::uint64_t now_tsc, WorkerCounters& c) noexcept;
     /// Once per worker loop: frees reassembly's death row, takes the neighbours the port's other
     /// workers learned; every 10 ms runs the ARP timers (retries, ageing, announce) and drops
