@@ -115,7 +115,9 @@ bool SipStage::respond(const sip::Message& msg, int code, std::string_view phras
     const sip::ValueRange vias = msg.values(HeaderId::via);
     auto it = vias.begin();
     if (it == vias.end() || sip::parse_via(*it, via) != sip::Reason::none) {
-        c.add(src.port_id, Counter::sip_reply_failed);
+        // Only a malformed request gets here (validation parsed the top Via of the others):
+        // with no usable Via there is no one to answer (RFC 3261 §18.2.2).
+        c.add(src.port_id, Counter::sip_malformed_request_dropped);
         return false;
     }
     if (via.has_rport) {

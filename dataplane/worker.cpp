@@ -44,7 +44,8 @@ Worker::Worker(Engine& engine, unsigned index)
     : engine_(engine),
       index_(index),
       counters_(&engine.counters(index)),
-      stage_(&engine.config().known, engine.addresses(), index, rte_rdtsc() << 16),
+      stage_(&engine.config().known, engine.addresses(), index,
+             engine.config().tag_salt != 0 ? engine.config().tag_salt : rte_rdtsc() << 16),
       timers_(engine.config().timers_per_worker) {}
 
 Worker::~Worker() {

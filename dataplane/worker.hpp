@@ -73,6 +73,7 @@ struct EngineConfig {
     KnownSources known;                  ///< used while no policy snapshot is published
     PolicySlot* policy = nullptr;        ///< not owned; workers read it (reader id = worker index)
     std::string tag;                     ///< ring name suffix (unique per engine in a process)
+    std::uint64_t tag_salt = 0;          ///< To-tag salt; 0 = from the TSC (tests fix it)
 };
 
 class Engine;

@@ -16,6 +16,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <unistd.h>
+#include <fstream>
+#include <iterator>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -572,6 +576,110 @@ TEST_F(WorkerTest, PublishedPolicySnapshotDecidesWhichSourcesAreKnown) {
     for (unsigned w = 0; w < kWorkers; ++w) policy_->reader_offline(w);
     policy_->publish(PolicySnapshotPtr{});
     for (unsigned w = 0; w < kWorkers; ++w) policy_->reader_online(w);
+}
+
+/// Frames of a pcap file (classic format, either byte order of the magic is not needed here:
+/// net_pcap and the generator both write little-endian microsecond files).
+std::vector<std::string> read_pcap(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::string> out;
+    if (all.size() < 24) return out;
+    std::size_t off = 24;
+    while (off + 16 <= all.size()) {
+        std::uint32_t incl = 0;
+        std::memcpy(&incl, all.data() + off + 8, 4);
+        off += 16;
+        if (off + incl > all.size()) break;
+        out.push_back(all.substr(off, incl));
+        off += incl;
+    }
+    return out;
+}
+
+std::string payload_of(const std::string& frame) {
+    return frame.size() > 42 ? frame.substr(42) : std::string();
+}
+
+TEST_F(WorkerTest, PcapGoldenCapture) {
+    // tests/data/dataplane/options_in.pcap (made by make_options_capture.py) through a net_pcap
+    // port; what Palisade sends must equal options_out.pcap frame for frame (timestamps aside).
+    // PALISADE_UPDATE_GOLDEN=1 rewrites the golden file from this run.
+    const char* env = std::getenv("PALISADE_TEST_DATA");
+    const std::string data = env != nullptr ? env : "tests/data";
+    const std::string in = data + "/dataplane/options_in.pcap";
+    const std::string golden = data + "/dataplane/options_out.pcap";
+    ASSERT_FALSE(read_pcap(in).empty()) << "cannot read " << in;
+    char dir_template[] = "/tmp/palisade-golden-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    const std::string out = std::string(dir_template) + "/out.pcap";
+
+    std::string err;
+    InterfaceSpec ifs;
+    ifs.name = "pcap";
+    ifs.device = "net_pcap_golden,rx_pcap=" + in + ",tx_pcap=" + out;
+    ifs.address = {kOurIp, 24};
+    std::uint16_t pid = 0;
+    ASSERT_TRUE(find_or_probe_port(ifs, 1, pid, err)) << err;
+    PortInfo info;
+    ASSERT_TRUE(configure_port(pid, ifs, 1, pools_.mbufs, info, err)) << err;
+    const std::uint8_t expected_mac[6] = {0x02, 0x70, 0x63, 0x61, 0x70, 0x00};
+    ASSERT_EQ(std::memcmp(info.mac, expected_mac, 6), 0)
+        << "the capture is addressed to 02:70:63:61:70:00, net_pcap's first port";
+
+    EngineConfig cfg;
+    rte_ether_addr mac{};
+    std::memcpy(mac.addr_bytes, info.mac, 6);
+    cfg.workers = 1;
+    cfg.ports.push_back({pid, ifs, mac});
+    cfg.pools = pools_;
+    cfg.ring_size = 64;
+    cfg.timers_per_worker = 64;
+    cfg.known.add({ip4(10, 0, 0, 0), 25});
+    cfg.tag = "_pc";
+    cfg.tag_salt = 0x1000;  // deterministic To tags
+    unsigned punted = 0;
+    {
+        Engine e;
+        ASSERT_TRUE(e.init(cfg, err)) << err;
+        std::uint64_t now = rte_rdtsc();
+        for (int i = 0; i < 20; ++i) e.worker(0).poll(now += 1000);
+        e.worker(0).flush();
+        void* obj = nullptr;
+        while (rte_ring_dequeue(e.punt_ring(0), &obj) == 0) {
+            EXPECT_EQ(static_cast<RingMessage*>(obj)->kind, RingKind::sip_register);
+            rte_mempool_put(pools_.messages, obj);
+            ++punted;
+        }
+        close_port(pid);  // flushes and closes the tx capture
+        EXPECT_EQ(e.sum(Counter::udp_bad_checksum), 1u);
+        EXPECT_EQ(e.sum(Counter::sip_unknown_source_dropped), 1u);
+        EXPECT_EQ(e.sum(Counter::sip_reply_failed), 0u);
+    }
+    EXPECT_EQ(punted, 1u);
+    const std::vector<std::string> got = read_pcap(out);
+    if (std::getenv("PALISADE_UPDATE_GOLDEN") != nullptr) {
+        std::ifstream src(out, std::ios::binary);
+        std::ofstream dst(golden, std::ios::binary);
+        dst << src.rdbuf();
+    }
+    std::remove(out.c_str());
+    rmdir(dir_template);
+
+    // What the capture must hold, whatever the golden file says: ARP reply, 200, 405, 400, 483.
+    ASSERT_EQ(got.size(), 5u);
+    EXPECT_EQ(got[0].substr(12, 2), std::string("\x08\x06", 2));
+    EXPECT_EQ(payload_of(got[1]).rfind("SIP/2.0 200 OK\r\n", 0), 0u);
+    EXPECT_EQ(payload_of(got[2]).rfind("SIP/2.0 405 Method Not Allowed\r\n", 0), 0u);
+    EXPECT_EQ(payload_of(got[3]).rfind("SIP/2.0 400 Bad Request (", 0), 0u);
+    EXPECT_EQ(payload_of(got[4]).rfind("SIP/2.0 483 Too Many Hops\r\n", 0), 0u);
+
+    const std::vector<std::string> want = read_pcap(golden);
+    ASSERT_EQ(want.size(), got.size()) << "golden capture " << golden;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got[i], want[i]) << "frame " << i + 1 << ": got\n"
+                                   << payload_of(got[i]) << "\nwant\n" << payload_of(want[i]);
+    }
 }
 
 TEST_F(WorkerTest, RunLoopAccountsBusyAndIdleCyclesAndStops) {
