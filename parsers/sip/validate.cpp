@@ -190,6 +190,22 @@ Reason validate_request(const Message& msg, const ValidateOptions& options) noex
     return Reason::none;
 }
 
+Reason validate_register(const Message& msg) noexcept {
+    if (!msg.is_request() || msg.method() != Method::register_) return Reason::bad_start_line;
+    // RFC 3261 §10.2: "The userinfo and @ components of the SIP URI MUST NOT be present."
+    Uri ruri;
+    if (parse_uri(msg.request_uri(), ruri) != Reason::none) return Reason::bad_request_uri;
+    if (ruri.has_user) return Reason::register_uri_has_user;
+    // RFC 3261 §10.3 step 5: To holds the address-of-record, a SIP or SIPS URI.
+    const HeaderField* to = msg.find(HeaderId::to);
+    if (to == nullptr) return Reason::missing_to;
+    NameAddr aor;
+    if (parse_name_addr(to->value, aor) != Reason::none) return Reason::bad_to;
+    if (aor.uri.scheme != UriScheme::sip && aor.uri.scheme != UriScheme::sips)
+        return Reason::register_aor_not_sip;
+    return Reason::none;
+}
+
 Reason validate_response(const Message& msg) noexcept {
     if (msg.is_request()) return Reason::bad_start_line;
     Reason r = check_version(msg.version());

@@ -29,6 +29,11 @@ struct ValidateOptions {
 /// and ranges, Content-Length.
 Reason validate_request(const Message& msg, const ValidateOptions& options = {}) noexcept;
 
+/// Registrar checks on a REGISTER that passed validate_request (RFC 3261 §10.2, §10.3): the
+/// Request-URI has no user part, the To header (the address-of-record) is a sip or sips URI
+/// (RFC 4475 §3.3.4 unksm2: 400). Reason::none when acceptable.
+Reason validate_register(const Message& msg) noexcept;
+
 /// Checks for a response (§18.1.2, §16.7: a proxy drops malformed responses, RFC 4475 §3.1.2.5
 /// scalarlg): version, status code 100..699, To/From/Call-ID/CSeq exactly once and parsable,
 /// a parsable top Via, Retry-After range.

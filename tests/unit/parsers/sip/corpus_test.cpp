@@ -405,6 +405,24 @@ TEST(CorpusFields, QuotbalIsAnUnterminatedQuote) {
     EXPECT_EQ(parse_name_addr(m.find(HeaderId::to)->value, na), Reason::unterminated_quote);
 }
 
+TEST(CorpusFields, Unksm2RegistrarRefusesNonSipAor) {
+    // RFC 4475 §3.3.4: proxies treat it as any request; a registrar answers 400.
+    const std::string b = load("rfc4475/unksm2.sip");
+    const Message m = parsed(b);
+    EXPECT_EQ(validate_request(m), Reason::none);
+    EXPECT_EQ(reason_name(validate_register(m)), reason_name(Reason::register_aor_not_sip));
+    EXPECT_EQ(status_for(validate_register(m)), 400);
+}
+
+TEST(CorpusFields, RegisterMessagesPassRegistrarChecks) {
+    for (const char* f : {"rfc4475/escnull.sip", "rfc4475/cparam01.sip", "rfc4475/cparam02.sip",
+                          "rfc4475/regescrt.sip", "rfc4475/regaut01.sip", "rfc4475/dblreq.sip"}) {
+        const std::string b = load(f);
+        const Message m = parsed(b);
+        EXPECT_EQ(reason_name(validate_register(m)), reason_name(Reason::none)) << f;
+    }
+}
+
 TEST(CorpusFields, Regaut01UnknownSchemeParses) {
     const std::string b = load("rfc4475/regaut01.sip");
     const Message m = parsed(b);

@@ -253,3 +253,26 @@ TEST(StatusFor, Mapping) {
 
 }  // namespace
 }  // namespace palisade::sip
+
+namespace palisade::sip {
+namespace {
+
+TEST(ValidateRegister, AorAndRequestUri) {
+    EXPECT_EQ(name(validate_register(Parsed(kRegister).msg)), name(Reason::none));
+    {
+        Parsed p(replace_line(kRegister, "To:", "To: isbn:2983792873"));  // RFC 4475 §3.3.4
+        EXPECT_EQ(name(validate_request(p.msg)), name(Reason::none));
+        EXPECT_EQ(name(validate_register(p.msg)), name(Reason::register_aor_not_sip));
+        EXPECT_EQ(status_for(validate_register(p.msg)), 400);
+    }
+    {
+        std::string m = kRegister;
+        m.replace(0, std::string("REGISTER sip:registrar.example.com").size(), "REGISTER sip:user@registrar.example.com");
+        Parsed p(m);
+        EXPECT_EQ(name(validate_register(p.msg)), name(Reason::register_uri_has_user));
+    }
+    EXPECT_NE(validate_register(Parsed(kInvite).msg), Reason::none);  // not a REGISTER
+}
+
+}  // namespace
+}  // namespace palisade::sip
