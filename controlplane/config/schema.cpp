@@ -404,6 +404,8 @@ void set_algorithms(LoadContext& c, std::string_view, const toml::node& n, std::
 void set_subnets(LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
     auto& out = c.trunk->subnets;
     std::vector<const toml::node*> nodes;
+    if (n.as_array()->empty())
+        c.error(n, c.display + ": needs at least one subnet (\"0.0.0.0/0\" allows every source)");
     for (const toml::node& e : *n.as_array()) {
         dp::Ipv4Prefix p;
         std::string err = parse_cidr(str(e), p);

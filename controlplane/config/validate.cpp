@@ -217,7 +217,8 @@ namespace {
 void check_interfaces(LoadContext& ctx) {
     const auto& ifs = ctx.cfg.interfaces;
     const auto& src = ctx.src.interfaces;
-    if (ifs.empty()) return;  // reported as missing by the walker
+    // No [[interfaces]] at all is reported by the walker; "interfaces = []" here.
+    if (ifs.empty() && ctx.src.scalars.count("interfaces") == 0) return;
     const Pos list_pos = ctx.src.scalar("interfaces", ctx.src.root);
     int first_of_role[2] = {-1, -1};
     for (std::size_t i = 0; i < ifs.size(); ++i) {
@@ -259,6 +260,8 @@ void check_interfaces(LoadContext& ctx) {
 
 void check_core_peers(LoadContext& ctx) {
     const auto& peers = ctx.cfg.core_peers;
+    if (peers.empty() && ctx.src.scalars.count("core_peers") != 0)
+        ctx.error(ctx.src.scalars["core_peers"], "core_peers: at least one core peer is needed");
     for (std::size_t i = 0; i < peers.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             if (peers[i].address != 0 && peers[i].address == peers[j].address &&
