@@ -53,7 +53,8 @@ public:
     /// after the last header when there was none. Returns 0, with the content of `out`
     /// unspecified, when: the message was not parsed ok, an edit lies outside the message or
     /// straddles the empty line between headers and body, two edits overlap (also with a
-    /// Content-Length value), the list overflowed, or `out` is too small.
+    /// Content-Length value), the list overflowed, or `out` is too small. `out` must not
+    /// overlap the datagram or any edit text.
     std::size_t apply(const Message& msg, std::span<char> out) const noexcept;
 
     /// Forget every edit (reuse for the next message).

@@ -163,8 +163,12 @@ public:
     /// beyond Content-Length are ignored, RFC 4475 dblreq). Content-Length larger than what is
     /// there: incomplete (content_length_exceeds_datagram); over UDP the caller treats that as
     /// malformed (RFC 3261 §18.3, RFC 4475 clerr). Line ends must be CRLF (RFC 3261 §7: bare LF
-    /// or bare CR in the start line or headers is malformed, bad_line_ending); a datagram that
-    /// ends inside the header section is incomplete.
+    /// or bare CR in the start line or headers is malformed, bad_line_ending): an SBC that read
+    /// a bare LF as a line end would see header boundaries the element behind it does not (the
+    /// request-smuggling class of RFC 4475 mcl01), so it refuses rather than guesses. The body
+    /// is never scanned (binary bodies, RFC 4475 mpart01). A datagram that ends inside the
+    /// header section is incomplete. Leading CRLFs before the start line are not skipped (that
+    /// rule is for stream transports, RFC 3261 §7.5; UDP keepalives are the caller's).
     ParseStatus parse(std::string_view datagram) noexcept;
 
     /// Result of the last parse().
