@@ -18,6 +18,8 @@
 
 namespace palisade::bench {
 
+// One SIP line per source line, one golden field pair per line: formatted by hand.
+// clang-format off
 inline constexpr std::string_view kInviteSdp =
     "INVITE sip:+4930123456789@203.0.113.10:5060;user=phone SIP/2.0\r\n"
     "Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-524287-1---8c2a6f1b3d4e5f60;rport\r\n"
@@ -296,5 +298,6 @@ inline const std::array<BenchMessage, 8> kMessages = {{
             .contact_uri = {"sip", "keepalive", "203.0.113.10", 5060},
             .content_length = 0}},
 }};
+// clang-format on
 
 }  // namespace palisade::bench

@@ -160,7 +160,8 @@ struct Check {
 };
 
 void add_diff(Check& c, const char* field, const std::string& got, const std::string& want) {
-    if (got != want) c.diffs.push_back(std::string(field) + ": got \"" + got + "\", want \"" + want + "\"");
+    if (got != want)
+        c.diffs.push_back(std::string(field) + ": got \"" + got + "\", want \"" + want + "\"");
 }
 void add_diff(Check& c, const char* field, long got, long want) {
     if (got != want) add_diff(c, field, std::to_string(got), std::to_string(want));
@@ -187,7 +188,8 @@ void compare_sink(const Fields& f, void* ctx) {
     add_diff(c, "from.tag", s(f.from_tag), s(g.from_tag));
     add_uri_diff(c, "to", f.to_uri, g.to_uri);
     add_diff(c, "to.tag", s(f.to_tag), s(g.to_tag));
-    add_diff(c, "call_id", join(f.call_id, f.call_id_host, '@'), join(g.call_id, g.call_id_host, '@'));
+    add_diff(c, "call_id", join(f.call_id, f.call_id_host, '@'),
+             join(g.call_id, g.call_id_host, '@'));
     add_diff(c, "cseq.number", f.cseq_number, g.cseq_number);
     add_diff(c, "cseq.method", s(f.cseq_method), s(g.cseq_method));
     add_diff(c, "max_forwards", f.max_forwards, g.max_forwards);
@@ -239,7 +241,10 @@ bool check_golden(const std::vector<Parser>& ps) {
 }
 
 // The timing sink: makes the compiler materialise every field, nothing more.
-void keep_sink(const Fields& f, void*) { benchmark::DoNotOptimize(&f); benchmark::ClobberMemory(); }
+void keep_sink(const Fields& f, void*) {
+    benchmark::DoNotOptimize(&f);
+    benchmark::ClobberMemory();
+}
 
 void bm_parse(benchmark::State& state, ParseFn parse, std::string_view bytes) {
     for (auto _ : state) {
@@ -270,18 +275,28 @@ void bm_frame(benchmark::State& state, std::string_view bytes) {
 int main(int argc, char** argv) {
     using namespace palisade::bench;
 #ifdef PALISADE_HAVE_OSIP2
-    if (!osip2_init()) { std::fprintf(stderr, "libosip2: parser_init failed\n"); return 1; }
+    if (!osip2_init()) {
+        std::fprintf(stderr, "libosip2: parser_init failed\n");
+        return 1;
+    }
 #endif
 #ifdef PALISADE_HAVE_SOFIA
-    if (!sofia_init()) { std::fprintf(stderr, "sofia-sip: sip_extend_mclass failed\n"); return 1; }
+    if (!sofia_init()) {
+        std::fprintf(stderr, "sofia-sip: sip_extend_mclass failed\n");
+        return 1;
+    }
 #endif
 #ifdef PALISADE_HAVE_LIBRE
-    if (!libre_init_peer()) { std::fprintf(stderr, "libre: libre_init failed\n"); return 1; }
+    if (!libre_init_peer()) {
+        std::fprintf(stderr, "libre: libre_init failed\n");
+        return 1;
+    }
 #endif
     const std::vector<Parser> ps = parsers();
     if (!check_golden(ps)) {
-        std::fprintf(stderr, "palisade-bench-parser: extraction differs from the golden values; "
-                             "nothing timed\n");
+        std::fprintf(stderr,
+                     "palisade-bench-parser: extraction differs from the golden values; "
+                     "nothing timed\n");
         return 2;
     }
     for (const Parser& p : ps) {

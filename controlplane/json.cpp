@@ -27,13 +27,14 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
         return at(i + k) >= lo && at(i + k) <= hi;
     };
     if (c >= 0xc2 && c <= 0xdf) return left >= 2 && cont(1) ? 2 : 0;
-    if (c == 0xe0) return left >= 3 && cont(1, 0xa0) && cont(2) ? 3 : 0;          // no overlong
+    if (c == 0xe0) return left >= 3 && cont(1, 0xa0) && cont(2) ? 3 : 0;  // no overlong
     if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
         return left >= 3 && cont(1) && cont(2) ? 3 : 0;
-    if (c == 0xed) return left >= 3 && cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;   // no surrogates
+    if (c == 0xed) return left >= 3 && cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;  // no surrogates
     if (c == 0xf0) return left >= 4 && cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
     if (c >= 0xf1 && c <= 0xf3) return left >= 4 && cont(1) && cont(2) && cont(3) ? 4 : 0;
-    if (c == 0xf4) return left >= 4 && cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;  // <= U+10FFFF
+    if (c == 0xf4)
+        return left >= 4 && cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;  // <= U+10FFFF
     return 0;
 }
 
@@ -56,18 +57,32 @@ void append_json_string(std::string& out, std::string_view s) {
             continue;
         }
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                append_u00(out, c);
-            else
-                out += static_cast<char>(c);
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20 || c == 0x7f)
+                    append_u00(out, c);
+                else
+                    out += static_cast<char>(c);
         }
         ++i;
     }

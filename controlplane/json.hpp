@@ -27,7 +27,7 @@ void append_json_string(std::string& out, std::string_view s);
 ///    .member("number", 1).end_object().end_object();
 ///   std::puts(w.str().c_str());
 class JsonWriter {
-public:
+  public:
     JsonWriter& begin_object();
     JsonWriter& end_object();
     JsonWriter& begin_array();
@@ -44,7 +44,7 @@ public:
     JsonWriter& value(unsigned v) { return write_uint(v); }
     JsonWriter& value(unsigned long v) { return write_uint(v); }
     JsonWriter& value(unsigned long long v) { return write_uint(v); }
-    JsonWriter& value(double v);   // non-finite values are written as null (JSON has no NaN)
+    JsonWriter& value(double v);  // non-finite values are written as null (JSON has no NaN)
     JsonWriter& null();
 
     /// key(name) then value(v).
@@ -64,7 +64,7 @@ public:
     /// Moves the text out and resets the writer.
     std::string take();
 
-private:
+  private:
     JsonWriter& write_int(long long v);
     JsonWriter& write_uint(unsigned long long v);
     void before_value();

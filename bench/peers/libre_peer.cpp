@@ -23,16 +23,21 @@ UriFields uri_fields(const uri& u) noexcept {
     return f;
 }
 
-std::string_view tag_of(const sip_taddr& a) noexcept { return plv(a.tag); }
+std::string_view tag_of(const sip_taddr& a) noexcept {
+    return plv(a.tag);
+}
 
 }  // namespace
 
-bool libre_init_peer() { return ::libre_init() == 0; }
+bool libre_init_peer() {
+    return ::libre_init() == 0;
+}
 
 bool libre_parse(std::string_view datagram, FieldsSink sink, void* ctx) {
     mbuf* mb = mbuf_alloc(datagram.size());
     if (mb == nullptr) return false;
-    if (mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(datagram.data()), datagram.size()) != 0) {
+    if (mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(datagram.data()), datagram.size()) !=
+        0) {
         mem_deref(mb);
         return false;
     }
@@ -63,7 +68,8 @@ bool libre_parse(std::string_view datagram, FieldsSink sink, void* ctx) {
         f.cseq_method = plv(msg->cseq.met);
         if (pl_isset(&msg->maxfwd)) f.max_forwards = leading_number(plv(msg->maxfwd));
         sip_addr addr{};
-        if (const sip_hdr* h = sip_msg_hdr(msg, SIP_HDR_CONTACT); h != nullptr && sip_addr_decode(&addr, &h->val) == 0)
+        if (const sip_hdr* h = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+            h != nullptr && sip_addr_decode(&addr, &h->val) == 0)
             f.contact_uri = uri_fields(addr.uri);
         f.content_type = plv(msg->ctyp.type);
         f.content_subtype = plv(msg->ctyp.subtype);

@@ -31,7 +31,9 @@ std::string_view generic_param(osip_list_t* params, const char* name) noexcept {
 
 }  // namespace
 
-bool osip2_init() { return parser_init() == 0; }
+bool osip2_init() {
+    return parser_init() == 0;
+}
 
 bool osip2_parse(std::string_view datagram, FieldsSink sink, void* ctx) {
     osip_message_t* sip = nullptr;
@@ -82,8 +84,8 @@ bool osip2_parse(std::string_view datagram, FieldsSink sink, void* ctx) {
         if (sip->content_length != nullptr)
             f.content_length = leading_number(sv(sip->content_length->value));
         h = nullptr;
-        if (osip_message_header_get_byname(sip, "p-asserted-identity", 0, &h) >= 0 && h != nullptr &&
-            osip_from_init(&pai) == 0 && osip_from_parse(pai, h->hvalue) == 0)
+        if (osip_message_header_get_byname(sip, "p-asserted-identity", 0, &h) >= 0 &&
+            h != nullptr && osip_from_init(&pai) == 0 && osip_from_parse(pai, h->hvalue) == 0)
             f.pai_uri = uri_fields(pai->url);
         osip_authorization_t* auth = nullptr;
         if (osip_message_get_authorization(sip, 0, &auth) < 0 || auth == nullptr) {

@@ -23,10 +23,10 @@ struct UriFields {
 /// keep it whole leave `call_id_host` empty) and Content-Type (`content_type` "/"
 /// `content_subtype`). The golden check joins the parts; timing never does.
 struct Fields {
-    std::string_view method{};      // requests
-    int status_code = 0;            // responses
+    std::string_view method{};  // requests
+    int status_code = 0;        // responses
     UriFields request_uri{};
-    std::string_view via_host{};    // top Via sent-by
+    std::string_view via_host{};  // top Via sent-by
     int via_port = 0;
     std::string_view via_branch{};
     UriFields from_uri{};
@@ -40,7 +40,7 @@ struct Fields {
     UriFields contact_uri{};
     std::string_view content_type{}, content_subtype{};
     long content_length = -1;
-    UriFields pai_uri{};            // P-Asserted-Identity, when present
+    UriFields pai_uri{};                                // P-Asserted-Identity, when present
     std::string_view auth_username{}, auth_response{};  // Authorization or Proxy-Authorization
     long session_expires = -1;
 };
@@ -77,6 +77,8 @@ inline std::string_view strip_quotes(std::string_view text) noexcept {
     return text;
 }
 /// A C string as a view (empty for null).
-inline std::string_view sv(const char* s) noexcept { return s ? std::string_view(s) : std::string_view(); }
+inline std::string_view sv(const char* s) noexcept {
+    return s ? std::string_view(s) : std::string_view();
+}
 
 }  // namespace palisade::bench

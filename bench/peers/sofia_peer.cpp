@@ -41,7 +41,8 @@ bool sofia_parse(std::string_view datagram, FieldsSink sink, void* ctx) {
     msg_t* msg = msg_make(g_mclass, 0, datagram.data(), static_cast<ssize_t>(datagram.size()));
     if (msg == nullptr) return false;
     sip_t* sip = sip_object(msg);
-    bool ok = sip != nullptr && (sip->sip_flags & MSG_FLG_ERROR) == 0 && sip->sip_error == nullptr &&
+    bool ok = sip != nullptr && (sip->sip_flags & MSG_FLG_ERROR) == 0 &&
+              sip->sip_error == nullptr &&
               (sip->sip_request != nullptr || sip->sip_status != nullptr);
     if (ok) {
         Fields f;
@@ -84,7 +85,8 @@ bool sofia_parse(std::string_view datagram, FieldsSink sink, void* ctx) {
             f.content_length = static_cast<long>(sip->sip_content_length->l_length);
         if (const sip_p_asserted_identity_t* pai = sip_p_asserted_identity(sip))
             f.pai_uri = uri_fields(pai->paid_url);
-        const msg_auth_t* auth = sip->sip_authorization ? sip->sip_authorization : sip->sip_proxy_authorization;
+        const msg_auth_t* auth =
+            sip->sip_authorization ? sip->sip_authorization : sip->sip_proxy_authorization;
         if (auth != nullptr) {
             f.auth_username = auth_param(auth->au_params, "username=");
             f.auth_response = auth_param(auth->au_params, "response=");

@@ -29,7 +29,9 @@ void print_usage(std::FILE* to) {
     for (const Command& c : kCommands)
         std::fprintf(to, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
-    std::fputs("\n`palisadectl COMMAND --help` describes a command; docs/cli.md documents them all.\n", to);
+    std::fputs(
+        "\n`palisadectl COMMAND --help` describes a command; docs/cli.md documents them all.\n",
+        to);
 }
 
 }  // namespace

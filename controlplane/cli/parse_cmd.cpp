@@ -51,7 +51,8 @@ std::string display_text(const sip::NameAddr& na) {
 }
 
 // From / To: {uri, tag, display}; null when absent.
-void write_name_addr(JsonWriter& w, std::string_view name, const sip::Message& msg, sip::HeaderId id) {
+void write_name_addr(JsonWriter& w, std::string_view name, const sip::Message& msg,
+                     sip::HeaderId id) {
     w.key(name);
     const sip::HeaderField* h = msg.find(id);
     if (h == nullptr) {
@@ -81,7 +82,9 @@ void write_sdp(JsonWriter& w, std::string_view body) {
     auto sdp = std::make_unique<sdp::Sdp>();
     w.key("sdp").begin_object();
     if (const sdp::Reason r = sdp->parse(body); r != sdp::Reason::none) {
-        w.member("error", sdp::reason_name(r)).member("error_text", sdp::reason_text(r)).end_object();
+        w.member("error", sdp::reason_name(r))
+            .member("error_text", sdp::reason_text(r))
+            .end_object();
         return;
     }
     w.key("media").begin_array();
@@ -91,7 +94,8 @@ void write_sdp(JsonWriter& w, std::string_view body) {
             .member("port", static_cast<unsigned>(m.port))
             .member("proto", m.proto);
         w.key("codecs").begin_array();
-        for (const sdp::Format& f : sdp->formats(m)) w.value(f.encoding.empty() ? f.text : f.encoding);
+        for (const sdp::Format& f : sdp->formats(m))
+            w.value(f.encoding.empty() ? f.text : f.encoding);
         w.end_array();
         w.member("direction", sdp::direction_name(sdp->direction_for(m)));
         w.end_object();
@@ -124,7 +128,10 @@ void write_ok_message(JsonWriter& w, const sip::Message& msg) {
         if (const sip::Reason r = sip::parse_cseq(h->value, cseq); r != sip::Reason::none)
             write_unparsable(w, h->value, r);
         else
-            w.begin_object().member("number", cseq.number).member("method", cseq.method_text).end_object();
+            w.begin_object()
+                .member("number", cseq.number)
+                .member("method", cseq.method_text)
+                .end_object();
     } else {
         w.null();
     }
@@ -175,11 +182,12 @@ void write_ok_message(JsonWriter& w, const sip::Message& msg) {
     else
         w.null_member("content_type");
     sip::MediaType mt;
-    if (ct != nullptr && !msg.body().empty() && sip::parse_media_type(ct->value, mt) == sip::Reason::none &&
-        mt.is("application", "sdp"))
+    if (ct != nullptr && !msg.body().empty() &&
+        sip::parse_media_type(ct->value, mt) == sip::Reason::none && mt.is("application", "sdp"))
         write_sdp(w, msg.body());
 
-    const sip::Reason invalid = msg.is_request() ? sip::validate_request(msg) : sip::validate_response(msg);
+    const sip::Reason invalid =
+        msg.is_request() ? sip::validate_request(msg) : sip::validate_response(msg);
     w.member("valid", invalid == sip::Reason::none);
     if (invalid != sip::Reason::none) {
         w.member("validation_reason", sip::reason_name(invalid))
@@ -220,29 +228,35 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
 }
 
 void print_usage(std::FILE* to) {
-    std::fputs("usage: palisadectl parse [--json] FILE...\n"
-               "  Parse each FILE as one SIP message (a captured datagram; - reads stdin) and\n"
-               "  print one JSON object per line: status, start line, Call-ID, From, To, CSeq,\n"
-               "  Vias, Content-Length, Content-Type, SDP media and codecs, validity.\n"
-               "  --json is the default (and only) output format.\n"
-               "  Exit status: 0 all ok, 1 any malformed or incomplete, 2 usage or read error.\n"
-               "  Fields: docs/cli.md.\n",
-               to);
+    std::fputs(
+        "usage: palisadectl parse [--json] FILE...\n"
+        "  Parse each FILE as one SIP message (a captured datagram; - reads stdin) and\n"
+        "  print one JSON object per line: status, start line, Call-ID, From, To, CSeq,\n"
+        "  Vias, Content-Length, Content-Type, SDP media and codecs, validity.\n"
+        "  --json is the default (and only) output format.\n"
+        "  Exit status: 0 all ok, 1 any malformed or incomplete, 2 usage or read error.\n"
+        "  Fields: docs/cli.md.\n",
+        to);
 }
 
 }  // namespace
 
 std::string_view parse_file_status_name(ParseFileStatus s) noexcept {
     switch (s) {
-    case ParseFileStatus::ok: return "ok";
-    case ParseFileStatus::malformed: return "malformed";
-    case ParseFileStatus::incomplete: return "incomplete";
-    case ParseFileStatus::error: return "error";
+        case ParseFileStatus::ok:
+            return "ok";
+        case ParseFileStatus::malformed:
+            return "malformed";
+        case ParseFileStatus::incomplete:
+            return "incomplete";
+        case ParseFileStatus::error:
+            return "error";
     }
     return "error";
 }
 
-std::string describe_message(std::string_view file, std::string_view bytes, ParseFileStatus& status) {
+std::string describe_message(std::string_view file, std::string_view bytes,
+                             ParseFileStatus& status) {
     // The Message is ~10 KB (128 header slots); heap, as in write_sdp.
     auto msg = std::make_unique<sip::Message>();
     const sip::ParseStatus ps = msg->parse(bytes);

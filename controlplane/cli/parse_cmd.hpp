@@ -16,7 +16,8 @@ std::string_view parse_file_status_name(ParseFileStatus s) noexcept;
 
 /// Describes one datagram `bytes` read from `file` as the one-line JSON object printed by
 /// `palisadectl parse` (no trailing newline); `status` receives the outcome.
-std::string describe_message(std::string_view file, std::string_view bytes, ParseFileStatus& status);
+std::string describe_message(std::string_view file, std::string_view bytes,
+                             ParseFileStatus& status);
 
 /// Entry point of the subcommand; argv[0] is "parse". Prints one JSON line per FILE on stdout
 /// ("-" reads standard input). Exit status: 0 when every file is a complete, well-framed

@@ -48,7 +48,7 @@ struct Json {
 };
 
 class JsonReader {
-public:
+  public:
     explicit JsonReader(std::string_view s) : s_(s) {}
     bool parse(Json& out) {
         if (!value(out)) return false;
@@ -56,9 +56,11 @@ public:
         return i_ == s_.size();
     }
 
-private:
+  private:
     void ws() {
-        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+        while (i_ < s_.size() &&
+               (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+            ++i_;
     }
     bool lit(std::string_view w) {
         if (s_.substr(i_, w.size()) != w) return false;
@@ -88,10 +90,14 @@ private:
         for (int k = 0; k < 4; ++k) {
             const char c = s_[i_++];
             cp <<= 4;
-            if (c >= '0' && c <= '9') cp |= static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') cp |= static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') cp |= static_cast<unsigned>(c - 'A' + 10);
-            else return false;
+            if (c >= '0' && c <= '9')
+                cp |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                cp |= static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                cp |= static_cast<unsigned>(c - 'A' + 10);
+            else
+                return false;
         }
         return true;
     }
@@ -101,7 +107,7 @@ private:
         while (i_ < s_.size()) {
             const auto c = static_cast<unsigned char>(s_[i_++]);
             if (c == '"') return true;
-            if (c < 0x20) return false;   // raw control characters are not JSON
+            if (c < 0x20) return false;  // raw control characters are not JSON
             if (c != '\\') {
                 o += static_cast<char>(c);
                 continue;
@@ -109,26 +115,43 @@ private:
             if (i_ >= s_.size()) return false;
             const char e = s_[i_++];
             switch (e) {
-            case '"': o += '"'; break;
-            case '\\': o += '\\'; break;
-            case '/': o += '/'; break;
-            case 'b': o += '\b'; break;
-            case 'f': o += '\f'; break;
-            case 'n': o += '\n'; break;
-            case 'r': o += '\r'; break;
-            case 't': o += '\t'; break;
-            case 'u': {
-                unsigned cp = 0;
-                if (!hex4(cp)) return false;
-                if (cp >= 0xd800 && cp <= 0xdbff) {
-                    unsigned lo = 0;
-                    if (!lit("\\u") || !hex4(lo) || lo < 0xdc00 || lo > 0xdfff) return false;
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                case '"':
+                    o += '"';
+                    break;
+                case '\\':
+                    o += '\\';
+                    break;
+                case '/':
+                    o += '/';
+                    break;
+                case 'b':
+                    o += '\b';
+                    break;
+                case 'f':
+                    o += '\f';
+                    break;
+                case 'n':
+                    o += '\n';
+                    break;
+                case 'r':
+                    o += '\r';
+                    break;
+                case 't':
+                    o += '\t';
+                    break;
+                case 'u': {
+                    unsigned cp = 0;
+                    if (!hex4(cp)) return false;
+                    if (cp >= 0xd800 && cp <= 0xdbff) {
+                        unsigned lo = 0;
+                        if (!lit("\\u") || !hex4(lo) || lo < 0xdc00 || lo > 0xdfff) return false;
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    }
+                    put_utf8(o, cp);
+                    break;
                 }
-                put_utf8(o, cp);
-                break;
-            }
-            default: return false;
+                default:
+                    return false;
             }
         }
         return false;
@@ -154,7 +177,7 @@ private:
                 if (!lit(":")) return false;
                 Json v;
                 if (!value(v)) return false;
-                if (o.count(k) != 0) return false;   // duplicate member names: a writer bug
+                if (o.count(k) != 0) return false;  // duplicate member names: a writer bug
                 o.emplace(std::move(k), std::move(v));
                 ws();
                 if (lit(",")) continue;
@@ -190,15 +213,26 @@ private:
             out.v = std::move(s);
             return true;
         }
-        if (lit("null")) { out.v = nullptr; return true; }
-        if (lit("true")) { out.v = true; return true; }
-        if (lit("false")) { out.v = false; return true; }
+        if (lit("null")) {
+            out.v = nullptr;
+            return true;
+        }
+        if (lit("true")) {
+            out.v = true;
+            return true;
+        }
+        if (lit("false")) {
+            out.v = false;
+            return true;
+        }
         // number = [ minus ] int [ frac ] [ exp ]
         const std::size_t start = i_;
         if (i_ < s_.size() && s_[i_] == '-') ++i_;
         if (i_ >= s_.size() || s_[i_] < '0' || s_[i_] > '9') return false;
-        if (s_[i_] == '0') ++i_;
-        else while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+        if (s_[i_] == '0')
+            ++i_;
+        else
+            while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
         if (i_ < s_.size() && s_[i_] == '.') {
             ++i_;
             const std::size_t d = i_;
@@ -235,22 +269,28 @@ std::string env_or_empty(const char* name) {
     return v ? v : "";
 }
 
-std::string corpus(const std::string& rel) { return env_or_empty("PALISADE_TEST_DATA") + "/" + rel; }
+std::string corpus(const std::string& rel) {
+    return env_or_empty("PALISADE_TEST_DATA") + "/" + rel;
+}
 
-std::string palisadectl_path() { return env_or_empty("PALISADE_BUILD_ROOT") + "/controlplane/palisadectl"; }
+std::string palisadectl_path() {
+    return env_or_empty("PALISADE_BUILD_ROOT") + "/controlplane/palisadectl";
+}
 
 std::string shell_quote(const std::string& s) {
     std::string q = "'";
     for (char c : s) {
-        if (c == '\'') q += "'\\''";
-        else q += c;
+        if (c == '\'')
+            q += "'\\''";
+        else
+            q += c;
     }
     return q + "'";
 }
 
 struct RunResult {
     int exit_code = -1;
-    std::vector<std::string> lines;   // stdout, split at '\n'
+    std::vector<std::string> lines;  // stdout, split at '\n'
     std::string out;
 };
 
@@ -281,10 +321,12 @@ RunResult run(const std::vector<std::string>& args, const std::string& stdin_fil
 }
 
 class PalisadectlBinary : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        if (env_or_empty("PALISADE_BUILD_ROOT").empty() || env_or_empty("PALISADE_TEST_DATA").empty())
-            GTEST_SKIP() << "PALISADE_BUILD_ROOT and PALISADE_TEST_DATA must be set (meson test sets them)";
+        if (env_or_empty("PALISADE_BUILD_ROOT").empty() ||
+            env_or_empty("PALISADE_TEST_DATA").empty())
+            GTEST_SKIP()
+                << "PALISADE_BUILD_ROOT and PALISADE_TEST_DATA must be set (meson test sets them)";
         std::ifstream f(palisadectl_path());
         ASSERT_TRUE(f.good()) << "palisadectl not built at " << palisadectl_path();
     }
@@ -320,8 +362,11 @@ const std::string kInvite =
     "Call-ID: abc123@pbx\r\n"
     "CSeq: 1 INVITE\r\n"
     "Content-Type: application/sdp\r\n"
-    "Content-Length: " + std::to_string(kSdp.size()) + "\r\n"
-    "\r\n" + kSdp;
+    "Content-Length: " +
+    std::to_string(kSdp.size()) +
+    "\r\n"
+    "\r\n" +
+    kSdp;
 
 // ---------------------------------------------------------------------------------------------
 // JSON writer
@@ -346,14 +391,14 @@ TEST(JsonString, EscapesOtherControlBytesNulAndDel) {
 }
 
 TEST(JsonString, KeepsWellFormedUtf8) {
-    const std::string s = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbb\xbf";   // é € 😀 BOM
+    const std::string s = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbb\xbf";  // é € 😀 BOM
     EXPECT_EQ(json_quoted(s), "\"" + s + "\"");
 }
 
 TEST(JsonString, EscapesEveryByteOfIllFormedUtf8) {
     EXPECT_EQ(json_quoted("\xff"), R"("\u00ff")");
-    EXPECT_EQ(json_quoted("\x80"), R"("\u0080")");                      // lone continuation byte
-    EXPECT_EQ(json_quoted("\xc3"), R"("\u00c3")");                      // truncated sequence
+    EXPECT_EQ(json_quoted("\x80"), R"("\u0080")");  // lone continuation byte
+    EXPECT_EQ(json_quoted("\xc3"), R"("\u00c3")");  // truncated sequence
     EXPECT_EQ(json_quoted("\xc3x"), R"("\u00c3x")");
     EXPECT_EQ(json_quoted("\xc0\x80"), R"("\u00c0\u0080")");            // overlong NUL
     EXPECT_EQ(json_quoted("\xe0\x80\xaf"), R"("\u00e0\u0080\u00af")");  // overlong '/'
@@ -455,7 +500,7 @@ TEST(DescribeMessage, RealisticInviteWithSdp) {
     EXPECT_EQ(media[0]["port"].num(), 4000);
     EXPECT_EQ(media[0]["proto"].str(), "RTP/AVP");
     ASSERT_EQ(media[0]["codecs"].arr().size(), 3u);
-    EXPECT_EQ(media[0]["codecs"].arr()[0].str(), "PCMA");   // static PT 8, no rtpmap (RFC 3551)
+    EXPECT_EQ(media[0]["codecs"].arr()[0].str(), "PCMA");  // static PT 8, no rtpmap (RFC 3551)
     EXPECT_EQ(media[0]["codecs"].arr()[1].str(), "PCMU");
     EXPECT_EQ(media[0]["codecs"].arr()[2].str(), "telephone-event");
     EXPECT_EQ(media[0]["direction"].str(), "sendonly");
@@ -510,7 +555,8 @@ TEST(DescribeMessage, MalformedGivesReasonOnly) {
 
 TEST(DescribeMessage, TruncatedIsIncomplete) {
     ParseFileStatus st = ParseFileStatus::ok;
-    const Json j = parse_json(describe_message("cut.sip", kInvite.substr(0, kInvite.size() - 10), st));
+    const Json j =
+        parse_json(describe_message("cut.sip", kInvite.substr(0, kInvite.size() - 10), st));
     EXPECT_EQ(st, ParseFileStatus::incomplete);
     EXPECT_EQ(j["status"].str(), "incomplete");
     EXPECT_EQ(j["reason"].str(), "content_length_exceeds_datagram");
@@ -529,7 +575,7 @@ TEST(DescribeMessage, UnparsableFromIsShownRawWithItsError) {
         "\r\n";
     ParseFileStatus st = ParseFileStatus::error;
     const Json j = parse_json(describe_message("u.sip", msg, st));
-    EXPECT_EQ(st, ParseFileStatus::ok);   // framing succeeds; the From value does not parse
+    EXPECT_EQ(st, ParseFileStatus::ok);  // framing succeeds; the From value does not parse
     EXPECT_EQ(j["from"]["raw"].str(), "\"unterminated <sip:x@example.com>;tag=1");
     EXPECT_FALSE(j["from"]["error"].str().empty());
     EXPECT_FALSE(j["valid"].boolean());
@@ -618,7 +664,8 @@ TEST_F(PalisadectlBinary, InvalidButWellFramedRequestIsOkWithValidFalse) {
 
 TEST_F(PalisadectlBinary, SeveralFilesOneLineEachInOrderAndExitOneIfAnyMalformed) {
     const std::string invite = write_temp("invite.sip", kInvite);
-    const RunResult r = run({"parse", invite, corpus("rfc4475/ncl.sip"), corpus("rfc4475/bcast.sip")});
+    const RunResult r =
+        run({"parse", invite, corpus("rfc4475/ncl.sip"), corpus("rfc4475/bcast.sip")});
     EXPECT_EQ(r.exit_code, 1);
     ASSERT_EQ(r.lines.size(), 3u);
     EXPECT_EQ(parse_json(r.lines[0])["file"].str(), invite);
@@ -652,7 +699,7 @@ TEST_F(PalisadectlBinary, EveryValidCorpusMessageParsesOkAsValidJson) {
         std::ifstream index(corpus(std::string(dir) + "/index.tsv"));
         ASSERT_TRUE(index.good());
         std::string line;
-        std::getline(index, line);   // header row
+        std::getline(index, line);  // header row
         while (std::getline(index, line)) {
             std::istringstream cols(line);
             std::string file, section, validity;
