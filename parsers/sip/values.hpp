@@ -102,7 +102,9 @@ struct DigestChallenge {
 Reason parse_challenge(std::string_view value, DigestChallenge& out) noexcept;
 
 /// Iterates auth-params ("name=value" separated by commas, LWS allowed; RFC 3261 §25.1
-/// auth-param). `value` keeps its quotes; use unquote().
+/// auth-param). `value` keeps its quotes; use unquote(). A malformed element (no '=', an
+/// unterminated quote, junk before the next comma) is yielded once as a Param with an empty
+/// name, and iteration ends there.
 class AuthParamRange {
 public:
     class Iterator {
@@ -117,16 +119,16 @@ public:
             advance();
             return *this;
         }
-        bool operator==(const Iterator& o) const noexcept { return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data()); }
-        /// True when the list was malformed where iteration stopped.
-        bool error() const noexcept { return error_; }
+        bool operator==(const Iterator& o) const noexcept {
+            return done_ == o.done_ && (done_ || (rest_.data() == o.rest_.data() && error_ == o.error_));
+        }
 
     private:
         void advance() noexcept;
         std::string_view rest_;
         Param cur_{};
         bool done_ = true;
-        bool error_ = false;
+        bool error_ = false;  // the element after cur_ is malformed: yield it as an error next
     };
     explicit AuthParamRange(std::string_view params) noexcept : params_(params) {}
     Iterator begin() const noexcept { return Iterator(params_); }

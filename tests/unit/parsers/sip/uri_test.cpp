@@ -413,3 +413,24 @@ TEST(Addresses, VectorHostnameCheckAgreesWithScalar) {
 
 }  // namespace
 }  // namespace palisade::sip
+
+namespace palisade::sip {
+namespace {
+
+TEST(Uri, PrefixStopsWhereTheGrammarDoes) {
+    Uri u;
+    std::size_t used = 0;
+    const std::string_view v = "sip:alice@example.com;lr>;tag=1";
+    ASSERT_EQ(parse_uri_prefix(v, u, used), Reason::none);
+    EXPECT_EQ(used, 24u);
+    EXPECT_EQ(u.text, "sip:alice@example.com;lr");
+    EXPECT_EQ(u.params, "lr");
+    EXPECT_EQ(parse_uri(v, u), Reason::bad_uri);  // the whole text is not a URI
+    ASSERT_EQ(parse_uri_prefix("isbn:2983792873>", u, used), Reason::none);
+    EXPECT_EQ(used, 15u);
+    ASSERT_EQ(parse_uri_prefix("tel:+1-201-555-0123>", u, used), Reason::none);
+    EXPECT_EQ(u.user, "+1-201-555-0123");
+}
+
+}  // namespace
+}  // namespace palisade::sip
