@@ -11,6 +11,7 @@
 //   - filtering is idempotent: the second pass records no edit and keeps the same codecs.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -24,10 +25,23 @@ namespace {
 
 using namespace palisade;
 
-#define FUZZ_CHECK(cond)                 \
-    do {                                 \
-        if (!(cond)) __builtin_trap();   \
+// Built with -DPALISADE_FUZZ_DEBUG (a plain driver, see README.md), a broken invariant names its
+// line before trapping.
+#ifdef PALISADE_FUZZ_DEBUG
+#define FUZZ_CHECK(cond)                                                               \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            __builtin_fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
+                              #cond);                                                  \
+            __builtin_trap();                                                          \
+        }                                                                              \
     } while (0)
+#else
+#define FUZZ_CHECK(cond)               \
+    do {                               \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
+#endif
 
 volatile unsigned g_sink;
 

@@ -13,6 +13,7 @@
 //   - a response built to a request that validates frames again.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -30,10 +31,23 @@ namespace {
 
 using namespace palisade::sip;
 
+// Built with -DPALISADE_FUZZ_DEBUG (a plain driver, see README.md), a broken invariant names its
+// line before trapping.
+#ifdef PALISADE_FUZZ_DEBUG
+#define FUZZ_CHECK(cond)                                                               \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            __builtin_fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
+                              #cond);                                                  \
+            __builtin_trap();                                                          \
+        }                                                                              \
+    } while (0)
+#else
 #define FUZZ_CHECK(cond)               \
     do {                               \
         if (!(cond)) __builtin_trap(); \
     } while (0)
+#endif
 
 volatile unsigned g_sink;
 
@@ -276,10 +290,33 @@ void check_message(const Message& msg, std::string_view in) {
         check_uri(ruri, msg.request_uri());
 }
 
+// What validation promises (validate.hpp) must hold for the value parsers too: a message that
+// validates has exactly one From, To, Call-ID and CSeq, all parsable, and a parsable top Via.
+void check_validated(const Message& msg) {
+    for (HeaderId id : {HeaderId::from, HeaderId::to, HeaderId::call_id, HeaderId::cseq})
+        FUZZ_CHECK(msg.count(id) == 1);
+    FUZZ_CHECK(msg.find(HeaderId::via) != nullptr);
+    const std::string_view top_via = *msg.values(HeaderId::via).begin();
+    Via via;
+    FUZZ_CHECK(parse_via(top_via, via) == Reason::none);
+    CSeq cs;
+    FUZZ_CHECK(parse_cseq(msg.find(HeaderId::cseq)->value, cs) == Reason::none);
+    if (msg.is_request()) FUZZ_CHECK(cs.method_text == msg.method_text());   // §8.2.1 ... CSeq
+    NameAddr na;
+    FUZZ_CHECK(parse_name_addr(msg.find(HeaderId::from)->value, na) == Reason::none);
+    FUZZ_CHECK(parse_name_addr(msg.find(HeaderId::to)->value, na) == Reason::none);
+    if (msg.is_request()) {
+        Uri u;
+        FUZZ_CHECK(parse_uri(msg.request_uri(), u) == Reason::none);
+    }
+}
+
 void check_validate_and_build(const Message& msg, std::string_view in) {
     if (msg.status() != ParseStatus::ok) return;
     if (!msg.is_request()) {
-        (void)status_for(validate_response(msg));
+        const Reason rr = validate_response(msg);
+        (void)status_for(rr);
+        if (rr == Reason::none) check_validated(msg);
         return;
     }
     ValidateOptions strict;
@@ -292,6 +329,7 @@ void check_validate_and_build(const Message& msg, std::string_view in) {
     const int code = status_for(r);
     FUZZ_CHECK(r == Reason::none ? code == 0 : code >= 400 && code <= 699);
     if (r != Reason::none) return;
+    check_validated(msg);
     // A response to a valid request frames again (RFC 3261 §8.2.6.2 copies Via, From, To,
     // Call-ID and CSeq as written).
     std::vector<char> out(in.size() + 512);
@@ -355,7 +393,8 @@ void check_edits(const Message& msg, std::string_view in) {
 // position twice; then an overlapping pair that apply() must refuse.
 void check_random_edits(const Message& msg, std::string_view in) {
     const std::size_t count = msg.header_count();
-    if (msg.status() != ParseStatus::ok || count == 0 || count + 4 > Message::kMaxHeaders) return;
+    // Up to 8 inserted fields and an added Content-Length must still fit kMaxHeaders.
+    if (msg.status() != ParseStatus::ok || count == 0 || count + 9 > Message::kMaxHeaders) return;
     std::uint64_t h = 1469598103934665603ull;
     for (char c : in) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
     bool used[Message::kMaxHeaders] = {};
