@@ -76,9 +76,9 @@ int run_check(int argc, char** argv) {
     Settings settings;
     std::vector<std::string> errors;
     if (!load_config(path, cfg, settings, errors)) {
+        // Every line is "file:line:column: message" (editors and scripts parse them), so no
+        // closing count line.
         for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
-        std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), errors.size(),
-                     errors.size() == 1 ? "" : "s");
         return 1;
     }
     std::printf("%s\n", config_summary(path, cfg).c_str());

@@ -617,6 +617,27 @@ TEST(CheckCommand, ExitStatus) {
     EXPECT_EQ(run_check_with({"check", "--keys"}), 0);
 }
 
+TEST(CheckCommand, PrintsExactlyTheErrorLines) {
+    const std::string file = data_dir() + "/bad_empty_lists.toml";
+    testing::internal::CaptureStderr();
+    testing::internal::CaptureStdout();
+    EXPECT_EQ(run_check_with({"check", file}), 1);
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
+    EXPECT_EQ(err, file + ":3:14: interfaces: no interface with role access\n" + file +
+                       ":3:14: interfaces: no interface with role core\n" + file +
+                       ":4:14: core_peers: at least one core peer is needed\n");
+
+    testing::internal::CaptureStderr();
+    testing::internal::CaptureStdout();
+    EXPECT_EQ(run_check_with({"check", source_root() + "/conf/demo.toml"}), 0);
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+    EXPECT_EQ(testing::internal::GetCapturedStdout(),
+              source_root() +
+                  "/conf/demo.toml: ok: 2 trunks (4 accounts), 3 DID entries (111 numbers), "
+                  "1 policy (3 rules), 2 interfaces, 2 core peers\n");
+}
+
 TEST(CheckCommand, Summary) {
     dp::ConfigSpec c;
     Settings s;
