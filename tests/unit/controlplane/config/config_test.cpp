@@ -11,9 +11,11 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "controlplane/cli/check_cmd.hpp"
@@ -373,6 +375,65 @@ TEST(Config, DidOverlapAcrossTrunksNamesBoth) {
     EXPECT_EQ(errors[0],
               "m.toml:26:24: trunks[1].dids: DID range +442071234999-+442071235000 overlaps "
               "+442071234000-+442071234999 of trunk 'one' (line 19)");
+}
+
+TEST(Config, DidOverlapMatchesABruteForceCheck) {
+    // Random DIDs and ranges over a small space (so that they collide), against an O(n^2)
+    // reference: the validator reports exactly the entries that overlap an entry before them in
+    // (length, first, last, trunk, position) order, and nothing when no two overlap.
+    std::mt19937 rng(7);
+    int with_overlap = 0;
+    for (int round = 0; round < 200; ++round) {
+        struct Entry {
+            std::string first, last;
+            int trunk, index;
+        };
+        std::vector<Entry> entries;
+        std::string trunks;
+        const int n_trunks = 1 + int(rng() % 4);
+        for (int t = 0; t < n_trunks; ++t) {
+            trunks += "[[trunks]]\nid = \"t" + std::to_string(t) + "\"\nsubnets = [\"10." +
+                      std::to_string(t) + ".0.0/16\"]\npolicy = \"p\"\ndids = [";
+            const int n = int(rng() % 4);
+            for (int i = 0; i < n; ++i) {
+                // 7 or 8 digits after +31, in a narrow band.
+                const int len = 7 + int(rng() % 2);
+                const unsigned base = len == 7 ? 2000000 : 20000000;
+                const unsigned a = base + rng() % 60, b = a + (rng() % 3 == 0 ? 0 : rng() % 20);
+                std::string fa = "+31" + std::to_string(a), fb = "+31" + std::to_string(b);
+                trunks += (i != 0 ? ", \"" : "\"") + fa + (fa == fb ? "" : "-" + fb) + "\"";
+                entries.push_back({fa, fb, t, i});
+            }
+            trunks += "]\nprimary = { username = \"a" + std::to_string(t) +
+                      "\", password = \"x\" }\nsecondary = { username = \"b" + std::to_string(t) +
+                      "\", password = \"x\" }\n";
+        }
+        std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
+            return std::make_tuple(x.first.size(), x.first, x.last, x.trunk, x.index) <
+                   std::make_tuple(y.first.size(), y.first, y.last, y.trunk, y.index);
+        });
+        std::size_t expected = 0;
+        for (std::size_t k = 0; k < entries.size(); ++k) {
+            for (std::size_t j = 0; j < k; ++j) {
+                const Entry &x = entries[j], &y = entries[k];
+                if (x.first.size() == y.first.size() && y.first <= x.last && x.first <= y.last) {
+                    ++expected;
+                    break;
+                }
+            }
+        }
+        dp::ConfigSpec c;
+        Settings s;
+        std::vector<std::string> errors;
+        const bool ok =
+            load_config_text(minimal("[policies.p]\n" + trunks), "r.toml", c, s, errors);
+        EXPECT_EQ(ok, expected == 0) << trunks << join(errors);
+        EXPECT_EQ(errors.size(), expected) << trunks << join(errors);
+        for (const std::string& e : errors) EXPECT_NE(e.find(" overlaps "), std::string::npos) << e;
+        with_overlap += expected != 0;
+    }
+    EXPECT_GT(with_overlap, 20);   // the generator does produce overlaps
+    EXPECT_LT(with_overlap, 190);  // and clean files
 }
 
 // ---- the example and the demo
