@@ -127,8 +127,9 @@ public:
     bool release(AdmissionToken& token) noexcept;
     /// Concurrency gauge alone: bounded CAS, never past `limit`. Prefer admit/try_acquire.
     bool gauge_try_acquire(std::uint32_t slot, std::uint32_t limit) noexcept;
-    /// Prefetches the slot's hot cache line (the decision functions call it early).
-    void prefetch(std::uint32_t slot) const noexcept;
+    /// Prefetches the slot's hot cache line and the hour-window record a rotation at `now_s`
+    /// would touch (the decision functions call it early, to overlap the cache misses).
+    void prefetch(std::uint32_t slot, std::uint64_t now_s) const noexcept;
 
     // ---- reads (any thread; for the CLI and tests) ----
 

@@ -33,61 +33,143 @@ std::uint16_t decide_reason_code(DecideReason r) noexcept {
     return kCodes[static_cast<std::size_t>(r)];
 }
 
-Outcome decide_outbound(const PolicySnapshot& snap, LimitsTable& limits,
-                        const WorkerScratch& scratch, const OutboundRequest& req,
-                        Instant now) noexcept {
-    const std::uint32_t t = req.trunk;
-    if (t >= snap.trunk_count()) return refuse(DecideReason::unknown_trunk, kNoTrunk);
-    const TrunkRecord& tr = snap.trunk(t);
-    // Start the independent cache misses of the later steps now (limits line, caller-ID set,
-    // policy trie root) so that they overlap with the checks before them.
-    limits.prefetch(tr.limit_slot);
+namespace {
+
+void prefetch_for(const PolicySnapshot& snap, const LimitsTable& limits, const TrunkRecord& tr,
+                  std::uint64_t now_s) noexcept {
+    limits.prefetch(tr.limit_slot, now_s);
     snap.caller_ids().prefetch(tr.caller_ids);
     snap.destinations().prefetch(tr.policy);
+    __builtin_prefetch(snap.subnet_data(tr.subnet_begin));
+}
 
-    if (!snap.source_allowed(t, req.source_addr))
-        return refuse(DecideReason::source_not_allowed, t);
-
+// Checks 1..4 (trunk, source, emergency, E.164, caller ID). True when they decided `o`; false
+// when the call goes on to the destination check.
+bool pre_checks(const PolicySnapshot& snap, LimitsTable& limits, const OutboundRequest& req,
+                Outcome& o) noexcept {
+    const std::uint32_t t = req.trunk;
+    if (t >= snap.trunk_count()) {
+        o = refuse(DecideReason::unknown_trunk, kNoTrunk);
+        return true;
+    }
+    const TrunkRecord& tr = snap.trunk(t);
+    if (!snap.source_allowed(t, req.source_addr)) {
+        o = refuse(DecideReason::source_not_allowed, t);
+        return true;
+    }
     std::uint64_t key = 0;
     if (parse_short_code(req.ruri_user, key) && snap.is_emergency(key)) {
-        Outcome o;
+        o = Outcome{};
         o.reason = DecideReason::emergency;
         o.trunk = t;
         limits.try_acquire(tr.limit_slot, std::numeric_limits<std::uint32_t>::max(), o.token);
-        return o;
+        return true;
     }
-
-    std::uint64_t dest = 0;
-    if (!parse_e164(req.ruri_user, dest)) return refuse(DecideReason::ruri_not_e164, t);
-    if (!parse_e164(req.to_user, key)) return refuse(DecideReason::to_not_e164, t);
-    if (!parse_e164(req.from_user, key)) return refuse(DecideReason::from_not_e164, t);
-    const std::string_view cid = !req.pai_user.empty() ? req.pai_user : req.rpid_user;
-    if (cid.empty()) return refuse(DecideReason::caller_id_missing, t);
+    DecideReason r = DecideReason::admitted;
     std::uint64_t cid_key = 0;
-    if (!parse_e164(cid, cid_key)) return refuse(DecideReason::caller_id_not_e164, t);
+    const std::string_view cid = !req.pai_user.empty() ? req.pai_user : req.rpid_user;
+    if (!parse_e164(req.ruri_user, key)) r = DecideReason::ruri_not_e164;
+    else if (!parse_e164(req.to_user, key)) r = DecideReason::to_not_e164;
+    else if (!parse_e164(req.from_user, key)) r = DecideReason::from_not_e164;
+    else if (cid.empty()) r = DecideReason::caller_id_missing;
+    else if (!parse_e164(cid, cid_key)) r = DecideReason::caller_id_not_e164;
+    else if (!snap.caller_ids().contains(tr.caller_ids, cid_key)) r = DecideReason::caller_id_not_allowed;
+    if (r != DecideReason::admitted) {
+        o = refuse(r, t);
+        return true;
+    }
+    return false;
+}
 
-    if (!snap.caller_ids().contains(tr.caller_ids, cid_key))
-        return refuse(DecideReason::caller_id_not_allowed, t);
-
-    const DestVerdict v = snap.destinations().match(tr.policy, req.ruri_user, scratch.get());
+// Checks 5..8 once the destination verdict is known.
+void finish(const TrunkRecord& tr, std::uint32_t t, LimitsTable& limits, DestVerdict v,
+            std::uint64_t now_s, Outcome& o) noexcept {
     if (!v.allowed) {
-        return refuse(v.by == DestDecidedBy::scan_error ? DecideReason::destination_scan_error
-                                                        : DecideReason::destination_denied,
-                      t);
+        o = refuse(v.by == DestDecidedBy::scan_error ? DecideReason::destination_scan_error
+                                                     : DecideReason::destination_denied,
+                   t);
+        return;
     }
-
-    Outcome o;
+    o = Outcome{};
     o.trunk = t;
-    switch (limits.admit(tr.limit_slot, tr.limits, now.seconds(), o.token)) {
-        case AdmitResult::admitted: o.reason = DecideReason::admitted; return o;
-        case AdmitResult::rate: return refuse(DecideReason::rate_limited, t, kRetryAfterRateS);
-        case AdmitResult::hour: return refuse(DecideReason::hour_limit, t);
-        case AdmitResult::day: return refuse(DecideReason::day_limit, t);
-        case AdmitResult::week: return refuse(DecideReason::week_limit, t);
+    switch (limits.admit(tr.limit_slot, tr.limits, now_s, o.token)) {
+        case AdmitResult::admitted: o.reason = DecideReason::admitted; return;
+        case AdmitResult::rate: o = refuse(DecideReason::rate_limited, t, kRetryAfterRateS); return;
+        case AdmitResult::hour: o = refuse(DecideReason::hour_limit, t); return;
+        case AdmitResult::day: o = refuse(DecideReason::day_limit, t); return;
+        case AdmitResult::week: o = refuse(DecideReason::week_limit, t); return;
         case AdmitResult::concurrency:
-            return refuse(DecideReason::concurrency_limit, t, kRetryAfterBusyS);
+            o = refuse(DecideReason::concurrency_limit, t, kRetryAfterBusyS);
+            return;
     }
-    return refuse(DecideReason::concurrency_limit, t, kRetryAfterBusyS);
+}
+
+}  // namespace
+
+Outcome decide_outbound(const PolicySnapshot& snap, LimitsTable& limits,
+                        const WorkerScratch& scratch, const OutboundRequest& req,
+                        Instant now) noexcept {
+    Outcome o;
+    if (req.trunk < snap.trunk_count()) {
+        // Start the independent cache misses of the later steps now (limits line, caller-ID
+        // set, policy trie root, subnets) so that they overlap.
+        prefetch_for(snap, limits, snap.trunk(req.trunk), now.seconds());
+    }
+    if (pre_checks(snap, limits, req, o)) return o;
+    const TrunkRecord& tr = snap.trunk(req.trunk);
+    const DestVerdict v = snap.destinations().match(tr.policy, req.ruri_user, scratch.get());
+    finish(tr, req.trunk, limits, v, now.seconds(), o);
+    return o;
+}
+
+void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
+                           const WorkerScratch& scratch, std::span<const OutboundRequest> reqs,
+                           std::span<Outcome> out, Instant now) noexcept {
+    constexpr std::size_t kChunk = 64;
+    const std::size_t total = std::min(reqs.size(), out.size());
+    const std::uint64_t now_s = now.seconds();
+    const DestPolicies& dest = snap.destinations();
+    for (std::size_t base = 0; base < total; base += kChunk) {
+        const std::size_t n = std::min(kChunk, total - base);
+        // Group prefetch: the burst's trunk records first, then what each one points to, so
+        // that the cache misses of different calls overlap instead of queueing one by one.
+        for (std::size_t i = 0; i < n; ++i)
+            if (reqs[base + i].trunk < snap.trunk_count()) __builtin_prefetch(&snap.trunk(reqs[base + i].trunk));
+        for (std::size_t i = 0; i < n; ++i)
+            if (reqs[base + i].trunk < snap.trunk_count())
+                prefetch_for(snap, limits, snap.trunk(reqs[base + i].trunk), now_s);
+        // Checks 1..4, then patterns; what is left goes through the trie as one batch.
+        DigitTrie::BatchItem walk[kChunk];
+        std::uint8_t walk_of[kChunk];
+        DestVerdict verdict[kChunk];
+        bool pending[kChunk];
+        std::size_t walks = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const OutboundRequest& req = reqs[base + i];
+            pending[i] = !pre_checks(snap, limits, req, out[base + i]);
+            if (!pending[i]) continue;
+            const std::uint32_t pol = snap.trunk(req.trunk).policy;
+            if (dest.match_patterns(pol, req.ruri_user, scratch.get(), verdict[i])) continue;
+            if (!dest.has_prefixes(pol)) {
+                verdict[i] = dest.from_prefix(pol, DigitTrie::Match{});
+                continue;
+            }
+            walk_of[walks] = static_cast<std::uint8_t>(i);
+            walk[walks].root = dest.prefix_root(pol);
+            walk[walks].digits = req.ruri_user.substr(1);
+            ++walks;
+        }
+        dest.trie().longest_batch(std::span<DigitTrie::BatchItem>(walk, walks));
+        for (std::size_t w = 0; w < walks; ++w) {
+            const std::size_t i = walk_of[w];
+            verdict[i] = dest.from_prefix(snap.trunk(reqs[base + i].trunk).policy, walk[w].match);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!pending[i]) continue;
+            const OutboundRequest& req = reqs[base + i];
+            finish(snap.trunk(req.trunk), req.trunk, limits, verdict[i], now_s, out[base + i]);
+        }
+    }
 }
 
 InboundOutcome decide_inbound(const PolicySnapshot& snap, LimitsTable& limits,

@@ -92,6 +92,13 @@ Outcome decide_outbound(const PolicySnapshot& snap, LimitsTable& limits,
                         const WorkerScratch& scratch, const OutboundRequest& req,
                         Instant now) noexcept;
 
+/// Decides a burst of new outbound calls at once (same result as decide_outbound for each; the
+/// cache misses of the calls overlap). out.size() >= reqs.size(); `out` entries are assigned
+/// (their tokens must not be held). Worker.
+void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
+                           const WorkerScratch& scratch, std::span<const OutboundRequest> reqs,
+                           std::span<Outcome> out, Instant now) noexcept;
+
 /// Decides a new inbound call for Request-URI user `ruri_user`. Worker.
 InboundOutcome decide_inbound(const PolicySnapshot& snap, LimitsTable& limits,
                               std::string_view ruri_user) noexcept;

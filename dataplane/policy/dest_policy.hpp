@@ -72,6 +72,36 @@ public:
         return {p.default_allow, DestDecidedBy::default_action, 0};
     }
 
+    // match() in two steps, for burst processing (decide_outbound_burst): patterns first; when
+    // they do not decide, the caller looks the digits up in trie() at prefix_root() (possibly in
+    // a batch) and finishes with from_prefix().
+    /// True (and `v` set) when the policy's patterns decide, or the scan failed.
+    [[nodiscard]] bool match_patterns(std::uint32_t policy, std::string_view number, hs_scratch* scratch,
+                                      DestVerdict& v) const noexcept {
+        const Compiled& p = policies_[policy];
+        if (p.patterns == nullptr) return false;
+        const std::uint8_t r = p.patterns->match(number, scratch);
+        if (r == kVerdictError) {
+            v = {false, DestDecidedBy::scan_error, 0};
+            return true;
+        }
+        if (r == kVerdictNone) return false;
+        v = {r == kVerdictAllow, DestDecidedBy::pattern, 0};
+        return true;
+    }
+    /// True when the policy has prefix rules (else from_prefix with an empty match).
+    [[nodiscard]] bool has_prefixes(std::uint32_t policy) const noexcept {
+        return policies_[policy].has_prefixes;
+    }
+    [[nodiscard]] std::uint32_t prefix_root(std::uint32_t policy) const noexcept {
+        return policies_[policy].root;
+    }
+    /// The verdict from the trie's longest match (or the default when it found none).
+    [[nodiscard]] DestVerdict from_prefix(std::uint32_t policy, DigitTrie::Match m) const noexcept {
+        if (m.value != kVerdictNone) return {m.value == kVerdictAllow, DestDecidedBy::prefix, m.length};
+        return {policies_[policy].default_allow, DestDecidedBy::default_action, 0};
+    }
+
     /// Prefetches the policy's trie root.
     void prefetch(std::uint32_t policy) const noexcept {
         const Compiled& p = policies_[policy];

@@ -55,4 +55,40 @@ std::uint32_t DigitTrie::add(std::span<const Entry> entries) {
     return root;
 }
 
+void DigitTrie::longest_batch(std::span<BatchItem> items) const noexcept {
+    constexpr std::size_t kChunk = 64;
+    for (std::size_t base = 0; base < items.size(); base += kChunk) {
+        const std::size_t n = std::min(kChunk, items.size() - base);
+        const Node* cur[kChunk];
+        std::uint8_t depth[kChunk];
+        std::uint64_t active = n == 64 ? ~0ULL : (1ULL << n) - 1;
+        for (std::size_t j = 0; j < n; ++j) {
+            cur[j] = &nodes_[items[base + j].root];
+            __builtin_prefetch(cur[j]);
+            depth[j] = 0;
+            items[base + j].match = Match{};
+        }
+        while (active != 0) {
+            for (std::uint64_t bits = active; bits != 0; bits &= bits - 1) {
+                const auto j = static_cast<std::size_t>(__builtin_ctzll(bits));
+                BatchItem& it = items[base + j];
+                const Node* node = cur[j];
+                if (node->value != 0) it.match = Match{node->value, depth[j]};
+                const std::size_t i = depth[j];
+                const unsigned d = i < it.digits.size()
+                                       ? static_cast<unsigned>(static_cast<unsigned char>(it.digits[i]) - '0')
+                                       : 10u;
+                if (d > 9 || ((node->mask >> d) & 1u) == 0) {
+                    active &= ~(1ULL << j);
+                    continue;
+                }
+                cur[j] = &nodes_[node->first_child +
+                                 static_cast<unsigned>(__builtin_popcount(node->mask & ((1u << d) - 1u)))];
+                __builtin_prefetch(cur[j]);
+                ++depth[j];
+            }
+        }
+    }
+}
+
 }  // namespace palisade::dp

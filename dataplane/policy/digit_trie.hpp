@@ -53,6 +53,17 @@ public:
         return m;
     }
 
+    /// One lookup of a batch: in root and digits, out match.
+    struct BatchItem {
+        std::uint32_t root = 0;
+        std::string_view digits;
+        Match match;
+    };
+    /// longest() for many lookups at once, walking them level by level so that the cache misses
+    /// of different lookups overlap (each next node is prefetched a whole round before it is
+    /// read). Same results as longest(). Any thread.
+    void longest_batch(std::span<BatchItem> items) const noexcept;
+
     /// Prefetches the root of a trie (the decision functions call it early).
     void prefetch(std::uint32_t root) const noexcept { __builtin_prefetch(&nodes_[root]); }
     /// Total nodes in the arena.

@@ -122,7 +122,10 @@ public:
         return false;
     }
     void prefetch(const Ref& ref) const noexcept {
-        if (ref.range_count != 0) __builtin_prefetch(first_.data() + ref.range_begin);
+        if (ref.range_count != 0) {
+            __builtin_prefetch(first_.data() + ref.range_begin);
+            __builtin_prefetch(last_.data() + ref.range_begin);
+        }
     }
     [[nodiscard]] std::size_t bytes() const noexcept {
         return (first_.size() + last_.size() + prefixes_.size()) * 8;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "tests/unit/dataplane/policy/policy_test_config.hpp"
@@ -232,6 +233,58 @@ TEST_F(Decide, UnknownTrunkIsRefusedNotACrash) {
     expect(r, DecideReason::unknown_trunk, 403);
     r.trunk = kNoTrunk;
     expect(r, DecideReason::unknown_trunk, 403);
+}
+
+// decide_outbound_burst gives the same outcomes as decide_outbound one by one, on a mix of every
+// outcome (emergency calls aside, which take their concurrency slots first within a burst).
+TEST(DecideBurst, SameOutcomesAsOneByOne) {
+    ConfigSpec spec = test::small_config();
+    spec.trunks[0].limits.max_concurrent = 1'000'000;
+    spec.trunks[0].limits.calls_per_hour = 40;
+    spec.trunks[1].limits.max_concurrent = 1'000'000;
+    LimitsTable la(4);
+    LimitsTable lb(4);
+    auto a = build_policy_snapshot(spec, la);
+    auto b = build_policy_snapshot(spec, lb);
+    ASSERT_TRUE(a.snapshot && b.snapshot);
+    WorkerScratch sa;
+    WorkerScratch sb;
+    sa.refresh(a.snapshot->destinations().scratch_prototype(), a.snapshot->generation());
+    sb.refresh(b.snapshot->destinations().scratch_prototype(), b.snapshot->generation());
+    const char* ruris[] = {"+31201112222", "+319001234567", "+31841234567", "+442071234567", "+441534123456",
+                           "x", "+31", "+3120111222233334", "+4420"};
+    const char* cids[] = {"+31201234567", "+31301234567", "+442071234567", "+31201234600", "anon", ""};
+    const std::uint32_t sources[] = {ip(192, 0, 2, 10), ip(198, 51, 100, 7), ip(203, 0, 113, 9), ip(10, 0, 0, 1)};
+    std::mt19937 rng(17);
+    std::vector<OutboundRequest> reqs(5000);
+    for (auto& r : reqs) {
+        r.source_addr = sources[rng() % 4];
+        r.trunk = rng() % 11 == 0 ? 7u : static_cast<std::uint32_t>(rng() % 2);
+        r.ruri_user = r.to_user = ruris[rng() % std::size(ruris)];
+        r.from_user = r.pai_user = cids[rng() % std::size(cids)];
+        if (rng() % 5 == 0) r.from_user = "+31201234567";
+    }
+    std::vector<Outcome> burst(reqs.size());
+    std::size_t at = 0;
+    std::size_t admitted = 0;
+    while (at < reqs.size()) {
+        const std::size_t n = std::min<std::size_t>(1 + rng() % 100, reqs.size() - at);
+        decide_outbound_burst(*b.snapshot, lb, sb, std::span<const OutboundRequest>(reqs).subspan(at, n),
+                              std::span<Outcome>(burst).subspan(at, n), instant_from_seconds(1'700'000'000));
+        for (std::size_t i = at; i < at + n; ++i) {
+            Outcome one = decide_outbound(*a.snapshot, la, sa, reqs[i], instant_from_seconds(1'700'000'000));
+            ASSERT_EQ(one.reason, burst[i].reason) << i << " " << decide_reason_name(one.reason) << " vs "
+                                                   << decide_reason_name(burst[i].reason);
+            ASSERT_EQ(one.code, burst[i].code);
+            ASSERT_EQ(one.trunk, burst[i].trunk);
+            ASSERT_EQ(one.token.held(), burst[i].token.held());
+            admitted += one.admitted() ? 1 : 0;
+        }
+        at += n;
+    }
+    EXPECT_GT(admitted, 40u);
+    EXPECT_EQ(la.window_count(0, CallWindow::hour, 1'700'000'000), 40u);  // acme's hour limit reached
+    EXPECT_EQ(la.window_count(0, CallWindow::hour, 1'700'000'000), lb.window_count(0, CallWindow::hour, 1'700'000'000));
 }
 
 TEST(DecideReasons, NamesAndCodesComeFromTheDefFile) {

@@ -96,5 +96,42 @@ TEST(DigitTrie, MatchesBruteForceOnRandomSets) {
     }
 }
 
+TEST(DigitTrie, BatchEqualsOneByOne) {
+    std::mt19937_64 rng(3);
+    DigitTrie t;
+    std::vector<std::uint32_t> roots;
+    std::vector<std::vector<std::string>> keep;
+    for (int p = 0; p < 20; ++p) {
+        std::vector<std::string> keys;
+        for (int i = 0; i < 200; ++i) {
+            std::string k;
+            const int len = 1 + static_cast<int>(rng() % 6);
+            for (int j = 0; j < len; ++j) k += static_cast<char>('0' + rng() % 10);
+            keys.push_back(k);
+        }
+        std::vector<DigitTrie::Entry> e;
+        for (std::size_t i = 0; i < keys.size(); ++i) e.push_back({keys[i], static_cast<std::uint8_t>(1 + rng() % 2)});
+        roots.push_back(t.add(e));
+        keep.push_back(std::move(keys));
+    }
+    for (const std::size_t batch : {0u, 1u, 7u, 64u, 65u, 150u}) {
+        std::vector<std::string> nums(batch);
+        std::vector<DigitTrie::BatchItem> items(batch);
+        for (std::size_t i = 0; i < batch; ++i) {
+            const int len = static_cast<int>(rng() % 12);
+            for (int j = 0; j < len; ++j) nums[i] += static_cast<char>('0' + rng() % 10);
+            if (rng() % 10 == 0) nums[i] += 'x';
+            items[i].root = roots[rng() % roots.size()];
+            items[i].digits = nums[i];
+        }
+        t.longest_batch(items);
+        for (std::size_t i = 0; i < batch; ++i) {
+            const auto want = t.longest(items[i].root, items[i].digits);
+            ASSERT_EQ(items[i].match.value, want.value) << nums[i];
+            ASSERT_EQ(items[i].match.length, want.length) << nums[i];
+        }
+    }
+}
+
 }  // namespace
 }  // namespace palisade::dp
