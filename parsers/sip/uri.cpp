@@ -533,29 +533,44 @@ bool ipv4_in_16(const char* p, std::size_t len) noexcept {
 #endif
 }
 
-// The hostname rules for `len` (1..16) octets of host characters at `p` when 16 octets are
-// readable there: labels of alphanum with inner '-', a trailing '.' allowed, not all digits
-// and dots. Dot, digit and letter masks of one vector replace the per-octet loop.
-bool hostname_in_16(const char* p, std::size_t len) noexcept {
+// The hostname rules for `len` (1..32) octets of host characters at `p`, when 16 octets are
+// readable there (len > 16 needs nothing more: the second load ends at p + len): labels of
+// alphanum with inner '-', a trailing '.' allowed, not all digits and dots. Dot, digit and
+// letter masks of one or two vectors replace the per-octet loop.
+bool hostname_vector(const char* p, std::size_t len) noexcept {
 #if defined(__SSE2__)
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const unsigned all = len == 16 ? 0xffffu : (1u << len) - 1;
-    const unsigned last = 1u << (len - 1);
     const auto in_range = [](__m128i x, char lo, char hi) noexcept {
-        return static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
+        return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_and_si128(
             _mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
             _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(hi + 1)), x))));
     };
-    const unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & all;
-    const unsigned digits = in_range(v, '0', '9') & all;
-    const unsigned alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z') & all;
-    const unsigned alnum = digits | alpha;
-    const unsigned dashes = all & ~(alnum | dots);
-    if (!(alnum & 1u) || (dashes & last)) return false;          // no leading '.'/'-', no trailing '-'
-    if (dots & ~((alnum << 1) & ((alnum >> 1) | last))) return false;  // a '.' between alnums
-    return (alpha | dashes) != 0;                                 // digits and dots only: not a name
+    const auto masks = [&](const char* at, std::uint32_t& dots, std::uint32_t& digits, std::uint32_t& alpha) noexcept {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        dots = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+        digits = in_range(v, '0', '9');
+        alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+    };
+    std::uint32_t dots, digits, alpha;
+    masks(p, dots, digits, alpha);
+    if (len > 16) {  // the last 16 octets of the host, overlapping the first load
+        std::uint32_t d2, g2, a2;
+        masks(p + len - 16, d2, g2, a2);
+        const unsigned shift = static_cast<unsigned>(len - 16);
+        dots |= d2 << shift;
+        digits |= g2 << shift;
+        alpha |= a2 << shift;
+    }
+    const std::uint32_t all = len == 32 ? 0xffffffffu : (std::uint32_t{1} << len) - 1;
+    const std::uint32_t last = std::uint32_t{1} << (len - 1);
+    dots &= all;
+    digits &= all;
+    alpha &= all;
+    const std::uint32_t alnum = digits | alpha;
+    const std::uint32_t dashes = all & ~(alnum | dots);
+    if (!(alnum & 1u) || (dashes & last)) return false;               // no leading '.'/'-', no trailing '-'
+    if (dots & ~((alnum << 1) & ((alnum >> 1) | last))) return false;  // each '.' between alnums
+    return (alpha | dashes) != 0;                                      // digits and dots only: no name
 #else
-    std::string_view h(p, len);
     if (!(uclass(p[0]) & kAlnum) || p[len - 1] == '-') return false;
     std::uint16_t seen = uclass(p[0]);
     for (std::size_t j = 1; j < len; ++j) {
@@ -592,8 +607,8 @@ Reason parse_host_prefix(std::string_view text, std::size_t& used, std::string_v
         // hostname = *( domainlabel "." ) toplabel [ "." ]: labels are alphanum with inner '-'
         // (a label may start with a digit, RFC 1123 §2.1); a trailing '.' is allowed. Digits
         // and dots only must have been an IPv4 address ("1.2.3.999" is refused).
-        if (n >= 16 && i <= 16) {
-            if (!hostname_in_16(p, i)) return Reason::bad_host;
+        if (i <= 32 && (i > 16 || n >= 16)) {
+            if (!hostname_vector(p, i)) return Reason::bad_host;
             kind = HostKind::name;
             used = i;
             return Reason::none;

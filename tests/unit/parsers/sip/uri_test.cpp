@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -384,12 +385,40 @@ TEST(Addresses, VectorIpv4CheckAgreesWithScalar) {
 namespace palisade::sip {
 namespace {
 
-// The vector hostname check (host of at most 16 octets with 16 readable) agrees with the loop.
+// Reference hostname rule written independently of uri.cpp (RFC 3261 §25.1 with the RFC 1123
+// digit-first label relaxation): labels of alphanum and inner '-', optional trailing '.', and
+// not only digits and dots.
+bool reference_hostname(std::string_view h) {
+    if (h.empty()) return false;
+    std::string_view body = h.back() == '.' ? h.substr(0, h.size() - 1) : h;
+    if (body.empty()) return false;
+    bool non_numeric = false;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t dot = body.find('.', start);
+        const std::string_view label = body.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+        for (char c : label) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+            if (!std::isdigit(static_cast<unsigned char>(c))) non_numeric = true;
+        }
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+    return non_numeric;
+}
+
+// The vector hostname check (hosts up to 32 octets) agrees with the loop and the reference.
 TEST(Addresses, VectorHostnameCheckAgreesWithScalar) {
     const char* hosts[] = {"a", "example.com", "example.com.", "a.b.c.d.e.f.g.h", "a-b.c-d", "-ab.com",
                            "ab-.com", "a..b", ".a.b", "a.-b", "a-.b", "1.2.3.4.5", "3com.example",
                            "a.b.c.d.e.f.g.hh", "x-y-z", "1-2", "9", "1.2", "a.1", "carrier.example.n",
-                           "A.EXAMPLE.COM", "abcdefghijklmnop", "abcdefghijklmno-", "abcdefghijklmn.p"};
+                           "A.EXAMPLE.COM", "abcdefghijklmnop", "abcdefghijklmno-", "abcdefghijklmn.p",
+                           "carrier.example.net", "a-very-long-label.example.com", "sub.a-very-long-label.example.org",
+                           "abcdefghijklmnopq", "abcdefghijklmnop.", "abcdefghijklmnop..", "abcdefghijklmnop-",
+                           "abcdefghijklmnop.-x", "123456789012345678", "1234567890.123456.78a",
+                           "abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnopqrstuvwxyz01234-",
+                           "abcdefghijklmnopqrstuvwxyz0123456", ".bcdefghijklmnopqrstu"};
     for (const char* h : hosts) {
         std::string_view host_short, host_long;
         HostKind kind_short = HostKind::none, kind_long = HostKind::none;
@@ -400,6 +429,9 @@ TEST(Addresses, VectorHostnameCheckAgreesWithScalar) {
         EXPECT_EQ(short_r, long_r) << h;
         if (short_r == Reason::none && long_r == Reason::none) {
             EXPECT_EQ(kind_short, kind_long) << h;
+        }
+        if (!is_ipv4_address(h)) {
+            EXPECT_EQ(long_r == Reason::none && host_long == h, reference_hostname(h)) << h;
         }
     }
     std::string_view host;
