@@ -121,6 +121,13 @@ public:
             if (key_has_prefix(key, prefixes_[ref.prefix_begin + i])) return true;
         return false;
     }
+    /// The first (lowest) interval of a set; false when it has none.
+    bool first_range(const Ref& ref, std::uint64_t& first, std::uint64_t& last) const noexcept {
+        if (ref.range_count == 0) return false;
+        first = first_[ref.range_begin];
+        last = last_[ref.range_begin];
+        return true;
+    }
     void prefetch(const Ref& ref) const noexcept {
         if (ref.range_count != 0) {
             __builtin_prefetch(first_.data() + ref.range_begin);

@@ -69,6 +69,8 @@ SnapshotBuild build_policy_snapshot(const ConfigSpec& spec, LimitsTable& limits)
             lpm.push_back({p.addr, len, ti});
         }
         r.subnet_count = static_cast<std::uint32_t>(s->subnets_.size()) - r.subnet_begin;
+        for (std::uint32_t k = 0; k < r.subnet_count && k < 2; ++k)
+            r.subnet_inline[k] = s->subnets_[r.subnet_begin + k];
         for (const NumberRange& d : t.dids) {
             std::uint64_t f = 0;
             std::uint64_t l = 0;
@@ -89,6 +91,7 @@ SnapshotBuild build_policy_snapshot(const ConfigSpec& spec, LimitsTable& limits)
             cid_prefixes.push_back(k);
         }
         r.caller_ids = s->caller_ids_.add(cid_ranges, cid_prefixes);
+        s->caller_ids_.first_range(r.caller_ids, r.cid_first0, r.cid_last0);
         TrunkInfo& info = s->infos_[i];
         info.id = t.id;
         info.primary = t.primary;

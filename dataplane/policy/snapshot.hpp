@@ -25,22 +25,28 @@ inline constexpr std::uint32_t kNoTrunk = 0xffffffffu;
 /// Which of a trunk's two accounts authenticated.
 enum class AccountRole : std::uint8_t { primary, secondary };
 
-/// The fields of a trunk every outbound decision reads: one cache line.
-struct alignas(64) TrunkRecord {
-    std::uint32_t limit_slot = kNoLimitSlot;  // LimitsTable slot (stable across reloads)
-    std::uint32_t policy = 0;                 // index into DestPolicies
-    std::uint32_t subnet_begin = 0;           // into PolicySnapshot::subnets()
-    std::uint32_t subnet_count = 0;
-    CallerIdTable::Ref caller_ids;
-    LimitsSpec limits;
-};
-static_assert(sizeof(TrunkRecord) == 64);
-
 /// A subnet as (network, mask) for a one-AND test.
 struct SubnetMask {
     std::uint32_t net;
     std::uint32_t mask;
 };
+
+/// The fields of a trunk every outbound decision reads: two cache lines, the first holding
+/// everything the checks before the destination need for a typical trunk (up to two subnets and
+/// the first caller-ID interval inline, so that they cost no further cache miss; measured by
+/// bench/policy_bench.cpp BM_Outbound*).
+struct alignas(64) TrunkRecord {
+    std::uint32_t limit_slot = kNoLimitSlot;  // LimitsTable slot (stable across reloads)
+    std::uint32_t policy = 0;                 // index into DestPolicies
+    std::uint32_t subnet_begin = 0;           // all subnets, in PolicySnapshot's subnet array
+    std::uint32_t subnet_count = 0;
+    SubnetMask subnet_inline[2]{};            // the first two of them
+    std::uint64_t cid_first0 = 1;             // the first caller-ID interval (empty: first > last)
+    std::uint64_t cid_last0 = 0;
+    CallerIdTable::Ref caller_ids;            // the whole caller-ID set
+    LimitsSpec limits;                        // second line
+};
+static_assert(sizeof(TrunkRecord) == 128);
 
 /// The rest of a trunk, read rarely (digest, inbound routing, CLI).
 struct TrunkInfo {
@@ -77,10 +83,20 @@ public:
     /// True when trunk `t` allows source `addr` (host order): one AND and compare per subnet.
     [[nodiscard]] bool source_allowed(std::uint32_t t, std::uint32_t addr) const noexcept {
         const TrunkRecord& r = trunks_[t];
+        const std::uint32_t inl = r.subnet_count < 2 ? r.subnet_count : 2;
+        for (std::uint32_t i = 0; i < inl; ++i)
+            if ((addr & r.subnet_inline[i].mask) == r.subnet_inline[i].net) return true;
         const SubnetMask* s = subnets_.data() + r.subnet_begin;
-        for (std::uint32_t i = 0; i < r.subnet_count; ++i)
+        for (std::uint32_t i = 2; i < r.subnet_count; ++i)
             if ((addr & s[i].mask) == s[i].net) return true;
         return false;
+    }
+    /// True when the number key is one of trunk `t`'s caller IDs.
+    [[nodiscard]] bool caller_id_allowed(std::uint32_t t, std::uint64_t key) const noexcept {
+        const TrunkRecord& r = trunks_[t];
+        if (r.cid_first0 <= key && key <= r.cid_last0) return true;
+        if (r.caller_ids.range_count <= 1 && r.caller_ids.prefix_count == 0) return false;
+        return caller_ids_.contains(r.caller_ids, key);
     }
     /// True when the number key is one of the configured emergency short codes.
     [[nodiscard]] bool is_emergency(std::uint64_t short_key) const noexcept {
