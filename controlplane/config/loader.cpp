@@ -435,12 +435,15 @@ bool load_impl(std::string_view text, const std::string& source_name, dp::Config
         });
         std::vector<dp::DestPolicySpec> sorted;
         std::vector<Pos> sorted_pos;
+        std::vector<std::vector<Pos>> sorted_rules;
         for (std::size_t i : order) {
             sorted.push_back(std::move(cfg.policies[i]));
             sorted_pos.push_back(ps[i]);
+            sorted_rules.push_back(std::move(ctx.src.rules[i]));
         }
         cfg.policies = std::move(sorted);
         ctx.src.policies = std::move(sorted_pos);
+        ctx.src.rules = std::move(sorted_rules);
     }
 
     // Defaults that depend on other keys.

@@ -220,10 +220,12 @@ void enter_policy(LoadContext& c, std::string_view key, const toml::node& n, std
     c.policy = &c.cfg.policies.emplace_back();
     c.policy->name = std::string(key);
     c.src.policies.push_back(pos_of(n));
+    c.src.rules.emplace_back();
 }
 
 void enter_rule(LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
     c.rule = &c.policy->rules.emplace_back();
+    c.src.rules.back().push_back(pos_of(n));
     const toml::table& t = *n.as_table();
     std::vector<std::string_view> kinds;
     for (std::string_view k : {"country", "prefix", "pattern"})

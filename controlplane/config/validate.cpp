@@ -457,12 +457,43 @@ void check_trunks(LoadContext& ctx) {
     }
 }
 
+void check_policies(LoadContext& ctx) {
+    // The same match written twice in one policy is redundant (same action) or contradictory
+    // (allow and deny): the engine would let deny win silently, so the operator hears of it.
+    for (std::size_t p = 0; p < ctx.cfg.policies.size(); ++p) {
+        const dp::DestPolicySpec& pol = ctx.cfg.policies[p];
+        const std::vector<Pos>* pos = p < ctx.src.rules.size() ? &ctx.src.rules[p] : nullptr;
+        auto at = [&](std::size_t r) {
+            return pos != nullptr && r < pos->size() ? (*pos)[r] : Pos{};
+        };
+        std::unordered_map<std::string, std::size_t> seen;
+        for (std::size_t r = 0; r < pol.rules.size(); ++r) {
+            const dp::DestRule& rule = pol.rules[r];
+            if (rule.value.empty()) continue;  // already reported
+            std::string key(1, char('0' + int(rule.kind)));
+            key += rule.value;
+            auto [it, fresh] = seen.emplace(std::move(key), r);
+            if (fresh) continue;
+            const dp::DestRule& first = pol.rules[it->second];
+            const std::string name = "policies." + pol.name + ".rules[" + std::to_string(r) + "]";
+            const std::string other =
+                "rules[" + std::to_string(it->second) + "]" + line_ref(at(it->second));
+            if (first.action == rule.action)
+                ctx.error(at(r), name + ": repeats " + other);
+            else
+                ctx.error(at(r), name + ": contradicts " + other +
+                                     ": the same match cannot both allow and deny");
+        }
+    }
+}
+
 }  // namespace
 
 void validate_semantics(LoadContext& ctx) {
     check_interfaces(ctx);
     check_core_peers(ctx);
     check_sip(ctx);
+    check_policies(ctx);
     check_trunks(ctx);
 }
 

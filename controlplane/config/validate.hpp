@@ -67,8 +67,9 @@ struct SourceMap {
     Pos root{1, 1};
     std::unordered_map<std::string, Pos> scalars;  // display path of keys outside arrays
     std::vector<InterfaceSource> interfaces;
-    std::vector<Pos> core_peers;  // table of each peer
-    std::vector<Pos> policies;    // table of each policy, parallel to ConfigSpec::policies
+    std::vector<Pos> core_peers;          // table of each peer
+    std::vector<Pos> policies;            // table of each policy, parallel to ConfigSpec::policies
+    std::vector<std::vector<Pos>> rules;  // each rule's table, parallel to policies' rules
     std::vector<TrunkSource> trunks;
 
     /// Position of a scalar key by display path ("sip.t1"), or fallback.

@@ -309,7 +309,8 @@ TEST_P(BadFile, GivesExactlyTheExpectedErrors) {
 
 INSTANTIATE_TEST_SUITE_P(Config, BadFile,
                          ::testing::Values("bad_syntax", "bad_schema", "bad_semantics",
-                                           "bad_missing", "bad_countries", "bad_empty_lists"));
+                                           "bad_missing", "bad_countries", "bad_empty_lists",
+                                           "bad_rules"));
 
 TEST(Config, ErrorsAreSortedByPosition) {
     dp::ConfigSpec c;
