@@ -23,7 +23,14 @@ namespace palisade::dp {
 
 class DataPlaneImpl {
 public:
-    ~DataPlaneImpl() { stop(); }
+    ~DataPlaneImpl() {
+        stop();
+        engine_.reset();
+        policy_.reset();
+        limits_.reset();
+        // Gives back hugepage files and EAL threads (one DataPlane per process: EAL is ours).
+        if (eal_started_) rte_eal_cleanup();
+    }
 
     bool start(const ConfigSpec& config, const StartOptions& options, std::string& error);
     void stop() noexcept;
@@ -37,6 +44,7 @@ public:
     std::unique_ptr<Engine> engine_;
     std::vector<unsigned> lcores_;
     bool launched_ = false;
+    bool eal_started_ = false;  // this DataPlane initialised EAL
 };
 
 namespace {
@@ -64,7 +72,9 @@ bool DataPlaneImpl::start(const ConfigSpec& config, const StartOptions& options,
     }
     const EalArgs args = build_eal_args(options.program, config.eal, options.eal_overrides,
                                         options.fall_back_to_no_huge);
+    const bool was_up = eal_ready();
     if (!eal_init(args, error)) return false;
+    eal_started_ = !was_up;
     if (args.fell_back) {
         std::fprintf(stderr, "palisade: no free hugepages: running EAL with --no-huge\n");
     }

@@ -47,7 +47,7 @@ struct alignas(64) RingMessage {
     std::uint32_t remote_ip = 0;    ///< host order. punt: the source; inject: the destination
     std::uint32_t local_ip = 0;     ///< host order. punt: our address it was sent to; inject: ignored
     std::uint16_t remote_port = 0;  ///< punt: source UDP port; inject: destination UDP port
-    std::uint16_t local_port = 0;   ///< punt: our UDP port; inject: source port, 0 = the port's sip_port
+    std::uint16_t local_port = 0;   ///< punt: our UDP port; inject: ignored (sent from the sip_port)
     std::uint32_t length = 0;       ///< payload octets used
     std::uint64_t rx_tsc = 0;       ///< punt: TSC at receive; inject: 0
     std::uint64_t cookie = 0;       ///< free for the sender (later: call-event correlation id)
