@@ -60,7 +60,8 @@ bool pre_checks(const PolicySnapshot& snap, LimitsTable& limits, const OutboundR
         return true;
     }
     std::uint64_t key = 0;
-    if (parse_short_code(req.ruri_user, key) && snap.is_emergency(key)) {
+    if (!req.ruri_user.empty() && req.ruri_user[0] != '+' && parse_short_code(req.ruri_user, key) &&
+        snap.is_emergency(key)) {
         o = Outcome{};
         o.reason = DecideReason::emergency;
         o.trunk = t;

@@ -38,6 +38,35 @@ TEST(Numbers, E164ParsingAndOrder) {
     EXPECT_FALSE(key_has_prefix(num("+312"), num("+3120")));
 }
 
+TEST(Numbers, SwarParseMatchesADigitLoop) {
+    std::mt19937_64 rng(1);
+    const char alphabet[] = "0123456789+-a/: \x7f\x80\xb0\xba\xff";
+    for (int i = 0; i < 200'000; ++i) {
+        std::string s;
+        const int n = static_cast<int>(rng() % 18);
+        const bool clean = rng() % 2 == 0;
+        for (int j = 0; j < n; ++j)
+            s += clean ? static_cast<char>('0' + rng() % 10) : alphabet[rng() % (sizeof(alphabet) - 1)];
+        bool want = !s.empty() && s.size() <= 15;
+        std::uint64_t v = 0;
+        for (const char c : s) {
+            if (c < '0' || c > '9') want = false;
+            else v = v * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        std::uint64_t k = 0;
+        ASSERT_EQ(parse_digits(s, k), want) << s;
+        if (want) {
+            ASSERT_EQ(key_value(k), v) << s;
+            ASSERT_EQ(key_length(k), s.size()) << s;
+        }
+    }
+    std::uint64_t k = 0;
+    ASSERT_TRUE(parse_digits("999999999999999", k));
+    EXPECT_EQ(key_value(k), 999999999999999ULL);
+    ASSERT_TRUE(parse_digits("100000000", k));
+    EXPECT_EQ(key_value(k), 100000000ULL);
+}
+
 TEST(Ipv4Lpm, LongestMatchCarriesEveryCoveringTrunk) {
     Ipv4Lpm lpm;
     lpm.build({{ip(10, 0, 0, 0), 8, 1},
