@@ -306,7 +306,9 @@ Reason parse_name_addr(std::string_view value, NameAddr& out) noexcept {
         const std::size_t close = i + 1 + used;
         if (close >= n || v[close] != '>') return Reason::bad_uri;  // LWS or junk inside <>
         out.bracketed = true;
-        out.uri_text = out.uri.text;
+        // From local values: reading out.uri.text back right after parse_uri_prefix stored it
+        // (two 8-byte stores, one 16-byte load) stalls on store forwarding (perf, invite_sdp).
+        out.uri_text = v.substr(i + 1, used);
         after = close + 1;
     } else {
         // addr-spec: RFC 3261 §20.10: a URI with ',', '?' or ';' must be in <>, so the URI ends
