@@ -194,8 +194,11 @@ Reason parse_via(std::string_view value, Via& out) noexcept {
     k = skip_lws(v, end);
     if (k == n) return Reason::none;
     if (v[k] != ';') return Reason::bad_via;
-    out.params = trim(v.substr(k + 1));
-    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+    // Walk the local view: reading out.params back right after storing it stalls on store
+    // forwarding.
+    const std::string_view params = trim(v.substr(k + 1));
+    out.params = params;
+    const Reason r = walk_params(params, [&out](const WalkedParam& w) noexcept -> Reason {
         const Param& p = w.param;
         const std::string_view nm = p.name;
         switch (nm.size()) {
@@ -328,8 +331,11 @@ Reason parse_name_addr(std::string_view value, NameAddr& out) noexcept {
     std::size_t k = skip_lws(v, after);
     if (k == n) return Reason::none;
     if (v[k] != ';') return Reason::bad_name_addr;
-    out.params = trim(v.substr(k + 1));
-    return walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+    // Walk the local view: reading out.params back right after storing it stalls on store
+    // forwarding.
+    const std::string_view params = trim(v.substr(k + 1));
+    out.params = params;
+    return walk_params(params, [&out](const WalkedParam& w) noexcept -> Reason {
         const Param& p = w.param;
         if (p.name.size() == 3 && iequals(p.name, "tag")) {
             if (!p.has_value || !w.token) return Reason::bad_params;
@@ -500,12 +506,27 @@ bool parse_nc(std::string_view s, std::uint32_t& out) noexcept {
 }  // namespace
 
 Reason parse_credentials(std::string_view value, DigestCredentials& out) noexcept {
-    out = DigestCredentials{};
-    if (!split_scheme(value, out.scheme, out.params)) return Reason::bad_credentials;
+    // Field by field (struct assignment is a rep stos plus a copy on the REGISTER path).
+    out.username = {};
+    out.realm = {};
+    out.nonce = {};
+    out.uri = {};
+    out.response = {};
+    out.algorithm = {};
+    out.cnonce = {};
+    out.opaque = {};
+    out.qop = {};
+    out.nc_text = {};
+    out.userhash = {};
+    out.nc = 0;
+    std::string_view scheme, params;
+    if (!split_scheme(value, scheme, params)) return Reason::bad_credentials;
+    out.scheme = scheme;
+    out.params = params;
     // Other schemes are kept opaque (RFC 4475 §3.3.7 regaut01: the parser must not fail).
-    if (!iequals(out.scheme, "Digest")) return Reason::none;
+    if (!iequals(scheme, "Digest")) return Reason::none;
     unsigned seen = 0;
-    for (const Param& p : AuthParamRange(out.params)) {
+    for (const Param& p : AuthParamRange(params)) {
         if (p.name.empty()) return Reason::bad_credentials;
         const std::string_view nm = p.name;
         const std::string_view val = unquote(p.value);
@@ -549,10 +570,13 @@ Reason parse_credentials(std::string_view value, DigestCredentials& out) noexcep
 
 Reason parse_challenge(std::string_view value, DigestChallenge& out) noexcept {
     out = DigestChallenge{};
-    if (!split_scheme(value, out.scheme, out.params)) return Reason::bad_challenge;
-    if (!iequals(out.scheme, "Digest")) return Reason::none;
+    std::string_view scheme, params;
+    if (!split_scheme(value, scheme, params)) return Reason::bad_challenge;
+    out.scheme = scheme;
+    out.params = params;
+    if (!iequals(scheme, "Digest")) return Reason::none;
     unsigned seen = 0;
-    for (const Param& p : AuthParamRange(out.params)) {
+    for (const Param& p : AuthParamRange(params)) {
         if (p.name.empty()) return Reason::bad_challenge;
         const std::string_view nm = p.name;
         const std::string_view val = unquote(p.value);
@@ -593,8 +617,11 @@ Reason parse_session_expires(std::string_view value, SessionExpires& out) noexce
     if (!leading_uint32(v, out.delta, i)) return Reason::bad_session_expires;
     if (i == v.size()) return Reason::none;
     if (v[i] != ';') return Reason::bad_session_expires;
-    out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+    // Walk the local view: reading out.params back right after storing it stalls on store
+    // forwarding.
+    const std::string_view params = trim(v.substr(i + 1));
+    out.params = params;
+    const Reason r = walk_params(params, [&out](const WalkedParam& w) noexcept -> Reason {
         const Param& p = w.param;
         if (name_is(p.name, "refresher")) {
             // RFC 4028 §4: refresher-param = "refresher" EQUAL ("uas" / "uac")
@@ -628,8 +655,11 @@ Reason parse_retry_after(std::string_view value, RetryAfter& out) noexcept {
     }
     if (i == n) return Reason::none;
     if (v[i] != ';') return Reason::bad_retry_after;
-    out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+    // Walk the local view: reading out.params back right after storing it stalls on store
+    // forwarding.
+    const std::string_view params = trim(v.substr(i + 1));
+    out.params = params;
+    const Reason r = walk_params(params, [&out](const WalkedParam& w) noexcept -> Reason {
         const Param& p = w.param;
         if (name_is(p.name, "duration")) {
             std::uint64_t d = 0;
@@ -650,8 +680,11 @@ Reason parse_reason(std::string_view value, ReasonHeader& out) noexcept {
     const std::size_t i = skip_lws(v, e);
     if (i == v.size()) return Reason::none;
     if (v[i] != ';') return Reason::bad_reason_header;
-    out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [&out](const WalkedParam& w) noexcept -> Reason {
+    // Walk the local view: reading out.params back right after storing it stalls on store
+    // forwarding.
+    const std::string_view params = trim(v.substr(i + 1));
+    out.params = params;
+    const Reason r = walk_params(params, [&out](const WalkedParam& w) noexcept -> Reason {
         const Param& p = w.param;
         if (name_is(p.name, "cause")) {
             std::uint64_t c = 0;
@@ -685,8 +718,11 @@ Reason parse_media_type(std::string_view value, MediaType& out) noexcept {
     i = skip_lws(v, e);
     if (i == n) return Reason::none;
     if (v[i] != ';') return Reason::bad_media_type;
-    out.params = trim(v.substr(i + 1));
-    const Reason r = walk_params(out.params, [](const WalkedParam&) noexcept { return Reason::none; });
+    // Walk the local view: reading out.params back right after storing it stalls on store
+    // forwarding.
+    const std::string_view params = trim(v.substr(i + 1));
+    out.params = params;
+    const Reason r = walk_params(params, [](const WalkedParam&) noexcept { return Reason::none; });
     return r == Reason::none ? r : Reason::bad_media_type;
 }
 
