@@ -105,6 +105,8 @@ public:
     TimerWheel& timers() noexcept { return timers_; }
     SipStage& stage() noexcept { return stage_; }
     WorkerCounters& counters() noexcept { return *counters_; }
+    /// True while the worker keeps a spare mbuf for its next reply (mbuf accounting in tests).
+    bool holds_spare() const noexcept { return spare_ != nullptr; }
 
 private:
     void on_datagram(std::size_t port_index, const UdpDatagram& d, std::uint64_t now) noexcept;
