@@ -98,7 +98,9 @@ public:
     RingMessage* allocate() noexcept;
     /// Any thread. Gives a message back to the pool.
     void release(RingMessage* m) noexcept;
-    /// cp only. Queues m (kind inject_sip) to worker's inject ring. On success the worker owns
+    /// cp only. Queues m (kind inject_sip) to worker's inject ring. Any worker can send any
+    /// datagram; a reply to a punted message goes best through the worker that punted it
+    /// (m->worker), whose ARP table already knows the peer. On success the worker owns
     /// it; on false (ring full, or not running) the caller still does, and counts it.
     bool inject(unsigned worker, RingMessage* m) noexcept;
 
