@@ -1,0 +1,420 @@
+// Location state: see dataplane/contract/location.hpp for the design (single writer, RCU records,
+// seqlock open-addressing maps).
+#include "dataplane/contract/location.hpp"
+
+#include <rte_rcu_qsbr.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <thread>
+
+namespace palisade::dp {
+namespace {
+
+std::uint32_t round_pow2(std::uint64_t n) {
+    std::uint64_t c = 16;
+    while (c < n) c <<= 1;
+    return static_cast<std::uint32_t>(c);
+}
+
+// 64-bit mix (splitmix64 finaliser): keys are addresses, which cluster.
+constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+// FNV-1a over the username, mixed; never 0 (0 marks an empty slot).
+std::uint64_t name_hash(std::string_view s) noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ull;
+    }
+    h = mix64(h);
+    return h == 0 ? 1 : h;
+}
+
+}  // namespace
+
+// ---- SeqlockMap ----
+
+SeqlockMap::SeqlockMap(std::uint32_t capacity)
+    : slots_(new Slot[round_pow2(capacity)]), mask_(round_pow2(capacity) - 1) {}
+
+std::uint32_t SeqlockMap::find(std::uint64_t key) const noexcept {
+    std::uint32_t i = static_cast<std::uint32_t>(mix64(key)) & mask_;
+    for (std::uint32_t probes = 0; probes <= mask_; ++probes, i = (i + 1) & mask_) {
+        const Slot& s = slots_[i];
+        for (;;) {
+            const std::uint32_t s1 = s.seq.load(std::memory_order_acquire);
+            if (s1 & 1u) continue;  // the writer is inside this slot: a few instructions
+            const std::uint64_t k = s.key.load(std::memory_order_relaxed);
+            const std::uint32_t v = s.value.load(std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (s.seq.load(std::memory_order_relaxed) != s1) continue;
+            if (k == 0) return kNone;  // end of the chain
+            if (k == key) return v;    // kNone for a tombstone
+            break;
+        }
+    }
+    return kNone;
+}
+
+bool SeqlockMap::put(std::uint64_t key, std::uint32_t value) noexcept {
+    std::uint32_t i = static_cast<std::uint32_t>(mix64(key)) & mask_;
+    std::uint32_t reuse = mask_ + 1;  // first tombstone on the chain
+    for (std::uint32_t probes = 0; probes <= mask_; ++probes, i = (i + 1) & mask_) {
+        Slot& s = slots_[i];
+        const std::uint64_t k = s.key.load(std::memory_order_relaxed);
+        if (k == key) {
+            if (s.value.load(std::memory_order_relaxed) == kNone) ++live_;
+            // One 32-bit store: readers see the old or the new value, never a torn pair.
+            s.value.store(value, std::memory_order_release);
+            return true;
+        }
+        if (k == 0) break;
+        if (reuse > mask_ && s.value.load(std::memory_order_relaxed) == kNone) reuse = i;
+    }
+    if (reuse > mask_) {
+        if ((used_ + 1) * 4ull > (mask_ + 1ull) * 3ull) return false;
+        reuse = i;
+        ++used_;
+    }
+    Slot& s = slots_[reuse];
+    const std::uint32_t seq = s.seq.load(std::memory_order_relaxed);
+    s.seq.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    s.key.store(key, std::memory_order_relaxed);
+    s.value.store(value, std::memory_order_relaxed);
+    s.seq.store(seq + 2, std::memory_order_release);
+    ++live_;
+    return true;
+}
+
+void SeqlockMap::erase(std::uint64_t key) noexcept {
+    std::uint32_t i = static_cast<std::uint32_t>(mix64(key)) & mask_;
+    for (std::uint32_t probes = 0; probes <= mask_; ++probes, i = (i + 1) & mask_) {
+        Slot& s = slots_[i];
+        const std::uint64_t k = s.key.load(std::memory_order_relaxed);
+        if (k == 0) return;
+        if (k == key) {
+            if (s.value.load(std::memory_order_relaxed) != kNone) {
+                s.value.store(kNone, std::memory_order_release);
+                --live_;
+            }
+            return;
+        }
+    }
+}
+
+// ---- LocationTable ----
+
+LocationTable::LocationTable(const LocationLimits& limits)
+    : max_readers_(limits.max_readers),
+      accounts_(new AccountSlot[round_pow2(2ull * limits.accounts)]),
+      account_mask_(round_pow2(2ull * limits.accounts) - 1),
+      sources_(limits.sources),
+      blocked_(limits.blocked),
+      failover_(new std::atomic<std::uint8_t>[limits.trunks]),
+      trunks_(limits.trunks) {
+    for (std::uint32_t t = 0; t < trunks_; ++t) failover_[t].store(0, std::memory_order_relaxed);
+    const std::size_t size = rte_rcu_qsbr_get_memsize(max_readers_);
+    const std::size_t rounded = (size + 63) / 64 * 64;
+    void* mem = std::aligned_alloc(64, rounded);
+    if (mem == nullptr) throw std::bad_alloc();
+    qsbr_ = static_cast<rte_rcu_qsbr*>(mem);
+    if (rte_rcu_qsbr_init(qsbr_, max_readers_) != 0) {
+        std::free(mem);
+        throw std::bad_alloc();
+    }
+}
+
+LocationTable::~LocationTable() {
+    for (std::uint32_t i = 0; i <= account_mask_; ++i) {
+        const AccountLocation* r = accounts_[i].record.load(std::memory_order_relaxed);
+        if (r != nullptr) {
+            r->~AccountLocation();
+            ::operator delete(const_cast<AccountLocation*>(r));
+        }
+    }
+    for (const Retired& r : retired_) {
+        r.record->~AccountLocation();
+        ::operator delete(const_cast<AccountLocation*>(r.record));
+    }
+    std::free(qsbr_);
+}
+
+bool LocationTable::register_reader(std::uint32_t id) noexcept {
+    if (id >= max_readers_) return false;
+    if (rte_rcu_qsbr_thread_register(qsbr_, id) != 0) return false;
+    rte_rcu_qsbr_thread_online(qsbr_, id);
+    return true;
+}
+
+void LocationTable::unregister_reader(std::uint32_t id) noexcept {
+    if (id >= max_readers_) return;
+    rte_rcu_qsbr_thread_offline(qsbr_, id);
+    rte_rcu_qsbr_thread_unregister(qsbr_, id);
+}
+
+void LocationTable::reader_online(std::uint32_t id) noexcept {
+    if (id < max_readers_) rte_rcu_qsbr_thread_online(qsbr_, id);
+}
+
+void LocationTable::reader_offline(std::uint32_t id) noexcept {
+    if (id < max_readers_) rte_rcu_qsbr_thread_offline(qsbr_, id);
+}
+
+void LocationTable::quiescent(std::uint32_t id) noexcept {
+    if (id < max_readers_) rte_rcu_qsbr_quiescent(qsbr_, id);
+}
+
+const LocationTable::AccountSlot* LocationTable::find_slot(std::string_view username,
+                                                           std::uint64_t h) const noexcept {
+    std::uint32_t i = static_cast<std::uint32_t>(h) & account_mask_;
+    for (std::uint32_t probes = 0; probes <= account_mask_; ++probes, i = (i + 1) & account_mask_) {
+        const AccountSlot& s = accounts_[i];
+        const std::uint64_t k = s.hash.load(std::memory_order_acquire);
+        if (k == 0) return nullptr;
+        if (k != h) continue;
+        const AccountLocation* r = s.record.load(std::memory_order_acquire);
+        // A slot keeps its username for life; with no record we cannot compare names, so keep
+        // probing (a 64-bit collision is the only way another slot could hold this name).
+        if (r != nullptr && r->username() == username) return &s;
+    }
+    return nullptr;
+}
+
+const AccountLocation* LocationTable::account(std::string_view username) const noexcept {
+    const AccountSlot* s = find_slot(username, name_hash(username));
+    return s == nullptr ? nullptr : s->record.load(std::memory_order_acquire);
+}
+
+std::span<const LocationContact> LocationTable::contacts(std::string_view username) const noexcept {
+    const AccountLocation* r = account(username);
+    if (r == nullptr) return {};
+    return r->contacts();
+}
+
+bool LocationTable::is_known_source(std::uint32_t ip, std::uint16_t port) const noexcept {
+    return sources_.find(location_key_ip_port(ip, port)) != SeqlockMap::kNone ||
+           sources_.find(location_key_ip(ip)) != SeqlockMap::kNone;
+}
+
+std::uint32_t LocationTable::trunk_for_source(std::uint32_t ip, std::uint16_t port) const noexcept {
+    std::uint32_t v = sources_.find(location_key_ip_port(ip, port));
+    if (v == SeqlockMap::kNone) v = sources_.find(location_key_ip(ip));
+    return v == SeqlockMap::kNone ? kNoTrunkKey : v;
+}
+
+bool LocationTable::is_blocked(std::uint32_t ip, std::uint64_t now_s) const noexcept {
+    const std::uint32_t until = blocked_.find(location_key_ip(ip));
+    return until != SeqlockMap::kNone && now_s < until;
+}
+
+FailoverMode LocationTable::failover_state(std::uint32_t trunk_key) const noexcept {
+    if (trunk_key >= trunks_) return FailoverMode::automatic;
+    return static_cast<FailoverMode>(failover_[trunk_key].load(std::memory_order_relaxed));
+}
+
+// ---- writer ----
+
+void LocationTable::source_add(std::uint64_t key, std::uint32_t trunk) {
+    std::vector<SourceRef>& refs = source_refs_[key];
+    bool found = false;
+    for (SourceRef& r : refs)
+        if (r.trunk == trunk) {
+            ++r.count;
+            found = true;
+        }
+    if (!found) refs.push_back(SourceRef{trunk, 1});
+    const std::uint32_t v = refs.size() == 1 ? refs[0].trunk : kAmbiguousTrunkKey;
+    if (!sources_.put(key, v)) ++stats_.sources_full;
+}
+
+void LocationTable::source_remove(std::uint64_t key, std::uint32_t trunk) {
+    auto it = source_refs_.find(key);
+    if (it == source_refs_.end()) return;
+    std::vector<SourceRef>& refs = it->second;
+    for (std::size_t i = 0; i < refs.size(); ++i)
+        if (refs[i].trunk == trunk && --refs[i].count == 0) {
+            refs.erase(refs.begin() + static_cast<std::ptrdiff_t>(i));
+            break;
+        }
+    if (refs.empty()) {
+        source_refs_.erase(it);
+        sources_.erase(key);
+    } else if (!sources_.put(key, refs.size() == 1 ? refs[0].trunk : kAmbiguousTrunkKey)) {
+        ++stats_.sources_full;
+    }
+}
+
+void LocationTable::retire(const AccountLocation* rec) {
+    // A token taken after the swap: once every reader has passed it, none can hold `rec`.
+    retired_.push_back(Retired{rte_rcu_qsbr_start(qsbr_), rec});
+    ++stats_.records_retired;
+}
+
+bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_key, LocationRole role,
+                                 std::span<const ContactInput> contacts) {
+    if (contacts.size() > kMaxContactsPerAccount || username.empty() || username.size() > 0xffff)
+        return false;
+    std::size_t arena = username.size();
+    for (const ContactInput& c : contacts) {
+        if (c.uri.size() > kMaxContactUri) return false;
+        arena += c.uri.size();
+    }
+    // Find or claim the username's slot.
+    AccountSlot* slot = nullptr;
+    auto idx = account_index_.find(std::string(username));
+    if (idx != account_index_.end()) {
+        slot = &accounts_[idx->second];
+    } else {
+        if (contacts.empty()) return true;  // nothing to remove
+        if ((account_used_ + 1) * 2ull > account_mask_ + 1ull) {
+            ++stats_.accounts_full;
+            return false;
+        }
+        const std::uint64_t h = name_hash(username);
+        std::uint32_t i = static_cast<std::uint32_t>(h) & account_mask_;
+        while (accounts_[i].hash.load(std::memory_order_relaxed) != 0) i = (i + 1) & account_mask_;
+        slot = &accounts_[i];
+        ++account_used_;
+        account_index_.emplace(std::string(username), i);
+        // The hash is published before any record: a reader that sees it with a null record
+        // keeps probing, which is correct (no record = no contacts).
+        slot->hash.store(h, std::memory_order_release);
+    }
+    const AccountLocation* old = slot->record.load(std::memory_order_relaxed);
+
+    AccountLocation* rec = nullptr;
+    if (!contacts.empty()) {
+        void* mem = ::operator new(sizeof(AccountLocation) + arena);
+        rec = new (mem) AccountLocation();
+        char* text = static_cast<char*>(mem) + sizeof(AccountLocation);
+        std::memcpy(text, username.data(), username.size());
+        rec->username_ptr = text;
+        rec->username_len = static_cast<std::uint16_t>(username.size());
+        text += username.size();
+        rec->version = ++version_;
+        rec->trunk_key = trunk_key;
+        rec->role = role;
+        rec->count = static_cast<std::uint8_t>(contacts.size());
+        for (std::size_t i = 0; i < contacts.size(); ++i) {
+            const ContactInput& in = contacts[i];
+            LocationContact& c = rec->contact[i];
+            c.ip = in.ip;
+            c.port = in.port;
+            c.iface = in.iface;
+            c.contact_id = in.contact_id;
+            c.expires_at_s = in.expires_at_s;
+            std::memcpy(text, in.uri.data(), in.uri.size());
+            c.uri_ptr = text;
+            c.uri_len = static_cast<std::uint16_t>(in.uri.size());
+            text += in.uri.size();
+            std::uint8_t reach = 0;
+            if (old != nullptr)
+                for (const LocationContact& o : old->contacts())
+                    if (o.contact_id == in.contact_id) reach = o.reachability.load(std::memory_order_relaxed);
+            c.reachability.store(reach, std::memory_order_relaxed);
+        }
+    }
+    // Source index: add the new keys before removing the old ones, so that an address present
+    // in both never disappears for a reader.
+    for (const ContactInput& c : contacts) {
+        source_add(location_key_ip_port(c.ip, c.port), trunk_key);
+        source_add(location_key_ip(c.ip), trunk_key);
+    }
+    slot->record.store(rec, std::memory_order_release);
+    if (old != nullptr) {
+        for (const LocationContact& c : old->contacts()) {
+            source_remove(location_key_ip_port(c.ip, c.port), old->trunk_key);
+            source_remove(location_key_ip(c.ip), old->trunk_key);
+        }
+        stats_.contacts -= old->count;
+        --stats_.accounts_with_contacts;
+        stats_.bytes -= sizeof(AccountLocation) + old->username_len;
+        for (const LocationContact& c : old->contacts()) stats_.bytes -= c.uri_len;
+        retire(old);
+    }
+    if (rec != nullptr) {
+        ++stats_.records_published;
+        stats_.contacts += rec->count;
+        ++stats_.accounts_with_contacts;
+        stats_.bytes += sizeof(AccountLocation) + arena;
+    }
+    return true;
+}
+
+bool LocationTable::set_reachability(std::string_view username, std::uint32_t contact_id,
+                                     Reachability r) noexcept {
+    const AccountLocation* rec = account(username);
+    if (rec == nullptr) return false;
+    for (const LocationContact& c : rec->contacts())
+        if (c.contact_id == contact_id) {
+            // The record is immutable except this byte, which only cp writes.
+            const_cast<LocationContact&>(c).reachability.store(static_cast<std::uint8_t>(r),
+                                                               std::memory_order_relaxed);
+            return true;
+        }
+    return false;
+}
+
+bool LocationTable::set_failover(std::uint32_t trunk_key, FailoverMode mode) noexcept {
+    if (trunk_key >= trunks_) return false;
+    failover_[trunk_key].store(static_cast<std::uint8_t>(mode), std::memory_order_relaxed);
+    return true;
+}
+
+bool LocationTable::block(std::uint32_t ip, std::uint64_t until_s) noexcept {
+    const std::uint32_t until = until_s >= SeqlockMap::kNone ? SeqlockMap::kNone - 1
+                                                             : static_cast<std::uint32_t>(until_s);
+    if (!blocked_.put(location_key_ip(ip), until)) {
+        ++stats_.blocked_full;
+        return false;
+    }
+    return true;
+}
+
+void LocationTable::unblock(std::uint32_t ip) noexcept { blocked_.erase(location_key_ip(ip)); }
+
+std::size_t LocationTable::reclaim() noexcept {
+    std::size_t freed = 0;
+    while (!retired_.empty()) {
+        const Retired& r = retired_.front();
+        if (rte_rcu_qsbr_check(qsbr_, r.token, false) == 0) break;  // tokens are in order
+        r.record->~AccountLocation();
+        ::operator delete(const_cast<AccountLocation*>(r.record));
+        retired_.pop_front();
+        ++freed;
+    }
+    stats_.records_freed += freed;
+    return freed;
+}
+
+void LocationTable::synchronize() noexcept {
+    if (retired_.empty()) return;
+    const std::uint64_t token = retired_.back().token;
+    for (unsigned spins = 0; rte_rcu_qsbr_check(qsbr_, token, false) == 0; ++spins) {
+        if (spins < 64)
+            std::this_thread::yield();
+        else
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    reclaim();
+}
+
+LocationStats LocationTable::stats() const noexcept {
+    LocationStats s = stats_;
+    s.bytes += (account_mask_ + 1ull) * sizeof(AccountSlot) + sources_.bytes() + blocked_.bytes() +
+               trunks_;
+    return s;
+}
+
+}  // namespace palisade::dp
