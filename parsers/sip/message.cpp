@@ -625,22 +625,38 @@ void ValueRange::iterator::load_field() noexcept {
 }
 
 namespace {
-// First ',', '"' or '<' in [i, n), or n: the only octets that matter between values.
-inline std::size_t find_value_special(const char* s, std::size_t i, std::size_t n) noexcept {
 #if defined(__SSE2__)
-    const __m128i comma = _mm_set1_epi8(',');
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i angle = _mm_set1_epi8('<');
+// Bits of the octets of `v` equal to c1, c2 or c3.
+inline std::uint32_t match3(__m128i v, char c1, char c2, char c3) noexcept {
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(c1)),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(c2))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(c3)))));
+}
+#endif
+
+// First c1, c2 or c3 in [i, n) of s, or n. `limit` is the end of the datagram that holds s: the
+// last partial block is read as a whole block when the datagram has 16 octets there (a value
+// is always followed by at least its CRLF), its bits beyond n masked off.
+inline std::size_t find3(const char* s, std::size_t i, std::size_t n, const char* limit, char c1,
+                         char c2, char c3) noexcept {
+#if defined(__SSE2__)
     while (n - i >= 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-        const auto m = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
-            _mm_cmpeq_epi8(v, angle))));
+        const std::uint32_t m =
+            match3(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), c1, c2, c3);
         if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(m));
         i += 16;
     }
+    if (i < n && limit - (s + i) >= 16) {
+        const std::uint32_t m =
+            match3(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), c1, c2, c3) &
+            ((1u << (n - i)) - 1);
+        return m != 0 ? i + static_cast<std::size_t>(__builtin_ctz(m)) : n;
+    }
+#else
+    (void)limit;
 #endif
-    while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '<') ++i;
+    while (i < n && s[i] != c1 && s[i] != c2 && s[i] != c3) ++i;
     return i;
 }
 }  // namespace
@@ -649,9 +665,11 @@ void ValueRange::iterator::next_value() noexcept {
     const std::string_view v = msg_->fields_[field_].value;
     const char* const s = v.data();
     const std::size_t n = v.size();
+    const char* const limit = msg_->data_.data() + msg_->data_.size();
     std::size_t i = pos_;
     for (;;) {
-        i = find_value_special(s, i, n);
+        // Only ',', '"' and '<' matter between values.
+        i = find3(s, i, n, limit, ',', '"', '<');
         if (i == n || s[i] == ',') break;
         if (s[i] == '"') {
             // quoted-string with quoted-pairs (RFC 3261 §25.1); unterminated: to the end.
@@ -660,11 +678,17 @@ void ValueRange::iterator::next_value() noexcept {
             i = i < n ? i + 1 : n;
         } else {
             // <...>: a URI may hold commas (RFC 3261 §20: name-addr in Contact, Route...).
-            const void* gt = std::memchr(s + i + 1, '>', n - i - 1);
-            i = gt ? static_cast<std::size_t>(static_cast<const char*>(gt) - s) + 1 : n;
+            i = find3(s, i + 1, n, limit, '>', '>', '>');
+            i = i < n ? i + 1 : n;
         }
     }
-    current_ = trim(v.substr(pos_, i - pos_));
+    // Trim LWS (blanks and folds) around the value.
+    const char* b = s + pos_;
+    const char* e = s + i;
+    auto lws = [](char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (b < e && lws(*b)) ++b;
+    while (e > b && lws(e[-1])) --e;
+    current_ = std::string_view(b, static_cast<std::size_t>(e - b));
     pos_ = static_cast<std::uint32_t>(i + 1);
 }
 
