@@ -308,15 +308,19 @@ TEST(SdpFilter, UnparsedSdpIsNotFiltered) {
 }
 
 TEST(SdpFilter, OffersT38) {
+    // Each body is kept alive while its Sdp's slices are read.
+    const std::string audio = sdp_body("m=audio 4000 RTP/AVP 8\r\n");
+    const std::string rejected = sdp_body("m=image 0 udptl t38\r\n");
+    const std::string both = sdp_body("m=audio 4000 RTP/AVP 8\r\nm=image 5000 udptl T38\r\n");
+    const std::string tcp = sdp_body("m=image 5000 tcp t38\r\n");
     Sdp sdp;
-    ASSERT_EQ(sdp.parse(sdp_body("m=audio 4000 RTP/AVP 8\r\n")), Reason::none);
+    ASSERT_EQ(sdp.parse(audio), Reason::none);
     EXPECT_FALSE(offers_t38(sdp));
-    ASSERT_EQ(sdp.parse(sdp_body("m=image 0 udptl t38\r\n")), Reason::none);
+    ASSERT_EQ(sdp.parse(rejected), Reason::none);
     EXPECT_FALSE(offers_t38(sdp));   // a rejected image stream offers nothing
-    ASSERT_EQ(sdp.parse(sdp_body("m=audio 4000 RTP/AVP 8\r\nm=image 5000 udptl T38\r\n")),
-              Reason::none);
+    ASSERT_EQ(sdp.parse(both), Reason::none);
     EXPECT_TRUE(offers_t38(sdp));
-    ASSERT_EQ(sdp.parse(sdp_body("m=image 5000 tcp t38\r\n")), Reason::none);
+    ASSERT_EQ(sdp.parse(tcp), Reason::none);
     EXPECT_TRUE(offers_t38(sdp));
 }
 

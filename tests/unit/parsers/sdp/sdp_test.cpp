@@ -314,10 +314,10 @@ TEST(SdpParse, RtpmapOverridesStaticAndAppliesOnlyToItsMedia) {
 
 TEST(SdpParse, RtpmapWithoutClockIsToleratedButNeverG711) {
     // RFC 4475 §3.3.15 (sdp01) carries "a=rtpmap:31 LPC"; the message is valid SIP.
-    Sdp sdp;
-    ASSERT_EQ(sdp.parse(with_head("m=audio 4000 RTP/AVP 8 31\r\na=rtpmap:31 LPC\r\n"
-                                  "a=rtpmap:8 PCMA\r\n")),
-              Reason::none);
+    const std::string body =
+        with_head("m=audio 4000 RTP/AVP 8 31\r\na=rtpmap:31 LPC\r\na=rtpmap:8 PCMA\r\n");
+    Sdp sdp;   // slices point into `body`, which must outlive it
+    ASSERT_EQ(sdp.parse(body), Reason::none);
     const Format* lpc = sdp.find_format(sdp.media(0), 31);
     EXPECT_EQ(lpc->encoding, "LPC");
     EXPECT_EQ(lpc->clock, 0u);
