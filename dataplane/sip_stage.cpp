@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "parsers/sip/builder.hpp"
+#include "parsers/sip/scan.hpp"
 #include "parsers/sip/uri.hpp"
 #include "parsers/sip/validate.hpp"
 #include "parsers/sip/values.hpp"
@@ -41,6 +42,92 @@ bool parse_ipv4(std::string_view s, std::uint32_t& out) noexcept {
     if (i != s.size()) return false;
     out = v;
     return true;
+}
+
+/// Writes a.b.c.d; returns the length (at most 15).
+std::size_t format_ipv4(std::uint32_t ip, char* out) noexcept {
+    std::size_t n = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        const unsigned octet = (ip >> shift) & 0xffu;
+        if (octet >= 100) out[n++] = static_cast<char>('0' + octet / 100);
+        if (octet >= 10) out[n++] = static_cast<char>('0' + octet / 10 % 10);
+        out[n++] = static_cast<char>('0' + octet % 10);
+        if (shift != 0) out[n++] = '.';
+    }
+    return n;
+}
+
+std::size_t format_uint(std::uint32_t v, char* out) noexcept {
+    char digits[10];
+    std::size_t d = 0;
+    do {
+        digits[d++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    std::size_t n = 0;
+    while (d > 0) out[n++] = digits[--d];
+    return n;
+}
+
+/// RFC 3261 §18.2.1 and RFC 3581 §4: the top Via of the response carries `received` (the
+/// source address) when the sent-by host is not that address or rport was asked for, and
+/// `rport=<source port>` when rport was asked for. The response in out[0, n) has the request's
+/// top Via copied verbatim right after its status line; it is rewritten in place. Returns the
+/// new size, or n unchanged when nothing is to be added or it does not fit.
+std::size_t stamp_top_via(std::span<char> out, std::size_t n, const sip::Message& req,
+                          std::string_view top, const sip::Via& via, const SipSource& src) noexcept {
+    char addr[16];
+    const std::size_t addr_len = format_ipv4(src.src_ip, addr);
+    const bool host_is_source = via.host_kind == sip::HostKind::ipv4 &&
+                                via.host == std::string_view(addr, addr_len);
+    if (host_is_source && !via.has_rport) return n;
+    const sip::HeaderField* f = req.find(sip::HeaderId::via);
+    if (f == nullptr || top.data() < f->line.data() ||
+        top.data() + top.size() > f->line.data() + f->line.size())
+        return n;
+    // The rewritten via-parm: the original without its rport/received params, then ours.
+    char parm[512];
+    std::size_t len = 0;
+    const char* cursor = top.data();
+    const char* const top_end = top.data() + top.size();
+    auto copy = [&](const char* from, const char* to) noexcept {
+        const auto k = static_cast<std::size_t>(to - from);
+        if (len + k > sizeof parm) return false;
+        std::memcpy(parm + len, from, k);
+        len += k;
+        return true;
+    };
+    for (const sip::Param& p : sip::ParamRange(via.params)) {
+        if (!sip::iequals(p.name, "rport") && !sip::iequals(p.name, "received")) continue;
+        const char* begin = p.name.data();
+        while (begin > cursor && begin[-1] != ';') --begin;
+        if (begin > cursor) --begin;  // the ';'
+        const char* end = p.has_value ? p.value.data() + p.value.size() : p.name.data() + p.name.size();
+        if (begin < cursor || end > top_end || !copy(cursor, begin)) return n;
+        cursor = end;
+    }
+    if (!copy(cursor, top_end)) return n;
+    if (len + 10 + addr_len + 7 + 5 > sizeof parm) return n;
+    std::memcpy(parm + len, ";received=", 10);
+    len += 10;
+    std::memcpy(parm + len, addr, addr_len);
+    len += addr_len;
+    if (via.has_rport) {
+        std::memcpy(parm + len, ";rport=", 7);
+        len += 7;
+        len += format_uint(src.src_port, parm + len);
+    }
+    // Where the copy of the top via-parm sits in the response.
+    const std::string_view text(out.data(), n);
+    const std::size_t line_start = text.find("\r\n");
+    if (line_start == std::string_view::npos) return n;
+    const std::size_t at = line_start + 2 + static_cast<std::size_t>(top.data() - f->line.data());
+    if (at + top.size() > n || text.substr(at, top.size()) != top) return n;
+    const std::size_t new_n = n - top.size() + len;
+    if (new_n > out.size()) return n;
+    std::memmove(out.data() + at + len, out.data() + at + top.size(), n - at - top.size());
+    std::memcpy(out.data() + at, parm, len);
+    return new_n;
 }
 
 // Extra header lines of the answers (RFC 3261 §11.2: Allow, Accept, Supported in a 200 to
@@ -125,8 +212,9 @@ bool SipStage::respond(const sip::Message& msg, int code, std::string_view phras
     } else if (via.port != 0) {
         port = via.port;
     }
-    const std::size_t n = sip::build_response(msg, code, phrase, code > 100 ? next_tag() : "",
-                                              extra_lines, {}, out);
+    std::size_t n = sip::build_response(msg, code, phrase, code > 100 ? next_tag() : "",
+                                        extra_lines, {}, out);
+    if (n != 0) n = stamp_top_via(out, n, msg, *it, via, src);
     if (n == 0) {
         c.add(src.port_id, Counter::sip_reply_failed);
         return false;

@@ -31,6 +31,7 @@
 #include "dataplane/eal.hpp"
 #include "dataplane/port.hpp"
 #include "parsers/sip/message.hpp"
+#include "parsers/sip/validate.hpp"
 
 namespace palisade::dp {
 namespace {
@@ -257,7 +258,8 @@ TEST_F(WorkerTest, OptionsFromKnownSourceIsAnswered200WithExactHeaders) {
     std::string tag;
     EXPECT_EQ(without_to_tag(s.payload, &tag),
               "SIP/2.0 200 OK\r\n"
-              "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-opt1;rport\r\n"
+              // RFC 3581 §4: received and rport=<source port> stamped on the top Via.
+              "Via: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-opt1;received=10.0.0.2;rport=5070\r\n"
               "From: <sip:probe@10.0.0.2>;tag=a1\r\n"
               "To: <sip:10.0.0.1>;tag=TAG\r\n"
               "Call-ID: " + cid + "\r\n"
@@ -924,6 +926,32 @@ TEST_F(SipStageTest, RepliesGoToTheSentByPortWithoutRport) {
     EXPECT_EQ(o.reply_port, 5070);
     EXPECT_EQ(o.reply_ip, ip4(10, 0, 0, 2));
     EXPECT_NE(reply(o).find(";tag=pl03."), std::string::npos);  // tags name the worker
+}
+
+TEST_F(SipStageTest, TopViaGetsReceivedWhenTheSentByIsNotTheSource) {
+    // RFC 3261 §18.2.1: sent-by a name (or another address) -> received=<source>; no rport ->
+    // the port stays the sent-by's, and a received the request carried is replaced.
+    std::string r = request("OPTIONS", "sip:10.0.0.1");
+    r.replace(r.find("10.0.0.2:5070;branch=z9hG4bK-u1"), 31,
+              "pbx.example.com:5070;received=192.0.2.9;branch=z9hG4bK-u1");
+    r.insert(r.find("\r\nFrom:"), "\r\nVia: SIP/2.0/UDP 10.9.9.9;branch=z9hG4bK-second");
+    const SipOutcome o = run(r);
+    ASSERT_EQ(o.action, SipOutcome::Action::reply);
+    EXPECT_EQ(o.reply_port, 5070);
+    const std::string text = reply(o);
+    EXPECT_NE(text.find("\r\nVia: SIP/2.0/UDP pbx.example.com:5070;branch=z9hG4bK-u1;received=10.0.0.2\r\n"
+                        "Via: SIP/2.0/UDP 10.9.9.9;branch=z9hG4bK-second\r\n"),
+              std::string::npos)
+        << text;
+    sip::Message back;
+    ASSERT_EQ(back.parse(text), sip::ParseStatus::ok);
+    EXPECT_EQ(sip::validate_response(back), sip::Reason::none);
+}
+
+TEST_F(SipStageTest, TopViaIsLeftAloneWhenItNamesTheSourceWithoutRport) {
+    const SipOutcome o = run(request("OPTIONS", "sip:10.0.0.1"));
+    ASSERT_EQ(o.action, SipOutcome::Action::reply);
+    EXPECT_NE(reply(o).find("\r\nVia: SIP/2.0/UDP 10.0.0.2:5070;branch=z9hG4bK-u1\r\n"), std::string::npos);
 }
 
 TEST_F(SipStageTest, AckIsNeverAnswered) {
