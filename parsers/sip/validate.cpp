@@ -74,14 +74,14 @@ bool is_warning(std::string_view v) noexcept {
 
 // From and To: one name-addr/addr-spec over the whole field value (Message::values would split
 // an unquoted "Bell, Alexander" display name: RFC 4475 §3.1.2.15 baddn must be refused).
-Reason check_address(const Message& msg, HeaderId id, Reason bad) noexcept {
+Reason check_address(const Message& msg, HeaderId id, Reason bad, NameAddr& na) noexcept {
     const HeaderField* f = msg.find(id);
-    NameAddr na;
     return parse_name_addr(f->value, na) == Reason::none ? Reason::none : bad;
 }
 
 // The checks requests and responses share: mandatory fields, CSeq, Call-ID, From, To, Via.
-Reason check_common(const Message& msg, CSeq& cseq, const ValidateOptions& options) noexcept {
+// What they parse is left in `out` for the caller.
+Reason check_common(const Message& msg, Validated& out, const ValidateOptions& options) noexcept {
     Reason r;
     if ((r = check_single(msg, HeaderId::from, Reason::missing_from, Reason::duplicate_from)) != Reason::none) return r;
     if ((r = check_single(msg, HeaderId::to, Reason::missing_to, Reason::duplicate_to)) != Reason::none) return r;
@@ -90,16 +90,18 @@ Reason check_common(const Message& msg, CSeq& cseq, const ValidateOptions& optio
     if (msg.count(HeaderId::via) == 0) return Reason::missing_via;
 
     // CSeq: 32-bit number (RFC 4475 §3.1.2.4 scalar02, §3.1.2.5 scalarlg) and a method token.
-    if (parse_cseq(msg.find(HeaderId::cseq)->value, cseq) != Reason::none) return Reason::bad_cseq;
-    if (!is_call_id(trim(msg.find(HeaderId::call_id)->value))) return Reason::bad_call_id;
-    if ((r = check_address(msg, HeaderId::from, Reason::bad_from)) != Reason::none) return r;
-    if ((r = check_address(msg, HeaderId::to, Reason::bad_to)) != Reason::none) return r;
+    if (parse_cseq(msg.find(HeaderId::cseq)->value, out.cseq) != Reason::none) return Reason::bad_cseq;
+    out.call_id = trim(msg.find(HeaderId::call_id)->value);
+    if (!is_call_id(out.call_id)) return Reason::bad_call_id;
+    if ((r = check_address(msg, HeaderId::from, Reason::bad_from, out.from)) != Reason::none) return r;
+    if ((r = check_address(msg, HeaderId::to, Reason::bad_to, out.to)) != Reason::none) return r;
 
     // Via: every value parses (RFC 4475 §3.1.2.1 badinv01 has empty params and values); the
     // top one is what responses are routed by (RFC 3261 §18.2.1).
     bool top = true;
     for (std::string_view v : msg.values(HeaderId::via)) {
-        Via via;
+        Via scratch;
+        Via& via = top ? out.top_via : scratch;
         if (parse_via(v, via) != Reason::none) return Reason::bad_via;
         if (top && options.require_rfc3261_branch && !branch_is_rfc3261(via.branch))
             return Reason::bad_branch;
@@ -112,23 +114,28 @@ Reason check_common(const Message& msg, CSeq& cseq, const ValidateOptions& optio
 }  // namespace
 
 Reason validate_request(const Message& msg, const ValidateOptions& options) noexcept {
+    Validated scratch;
+    return validate_request(msg, options, scratch);
+}
+
+Reason validate_request(const Message& msg, const ValidateOptions& options, Validated& out) noexcept {
+    out.max_forwards = -1;
     if (!msg.is_request()) return Reason::bad_start_line;
     Reason r = check_version(msg.version());
     if (r != Reason::none) return r;
 
     // Request-URI (RFC 3261 §8.2.1, §16.3 item 1). URI headers are not allowed in a
     // Request-URI (§19.1.1 table): refused rather than forwarded (RFC 4475 §3.1.2.11 escruri).
-    Uri ruri;
+    Uri& ruri = out.request_uri;
     if (parse_uri(msg.request_uri(), ruri) != Reason::none) return Reason::bad_request_uri;
     if (options.restrict_uri_scheme && ruri.scheme == UriScheme::other)
         return Reason::unsupported_uri_scheme;
     if (!ruri.headers.empty()) return Reason::request_uri_has_headers;
 
-    CSeq cseq;
-    if ((r = check_common(msg, cseq, options)) != Reason::none) return r;
+    if ((r = check_common(msg, out, options)) != Reason::none) return r;
     // RFC 3261 §8.1.1.5: the CSeq method MUST match the request method (case-sensitive, §7.1;
     // RFC 4475 §3.1.2.17 mismatch01, §3.1.2.18 mismatch02).
-    if (cseq.method_text != msg.method_text()) return Reason::cseq_method_mismatch;
+    if (out.cseq.method_text != msg.method_text()) return Reason::cseq_method_mismatch;
 
     // Max-Forwards (RFC 3261 §16.3 item 2 reads it; 0..255, RFC 4475 scalar02).
     const std::size_t mf = msg.count(HeaderId::max_forwards);
@@ -137,6 +144,7 @@ Reason validate_request(const Message& msg, const ValidateOptions& options) noex
         std::uint32_t hops = 0;
         if (parse_max_forwards(msg.find(HeaderId::max_forwards)->value, hops) != Reason::none)
             return Reason::bad_max_forwards;
+        out.max_forwards = static_cast<std::int32_t>(hops);
     } else if (options.require_max_forwards) {
         return Reason::missing_max_forwards;
     }
@@ -207,12 +215,17 @@ Reason validate_register(const Message& msg) noexcept {
 }
 
 Reason validate_response(const Message& msg) noexcept {
+    Validated scratch;
+    return validate_response(msg, scratch);
+}
+
+Reason validate_response(const Message& msg, Validated& out) noexcept {
+    out.max_forwards = -1;
     if (msg.is_request()) return Reason::bad_start_line;
     Reason r = check_version(msg.version());
     if (r != Reason::none) return r;
     if (msg.status_code() < 100 || msg.status_code() > 699) return Reason::bad_status_code;
-    CSeq cseq;
-    if ((r = check_common(msg, cseq, ValidateOptions{})) != Reason::none) return r;
+    if ((r = check_common(msg, out, ValidateOptions{})) != Reason::none) return r;
     for (const HeaderField& f : msg.fields(HeaderId::retry_after)) {
         RetryAfter ra;
         if (parse_retry_after(f.value, ra) != Reason::none) return Reason::bad_retry_after;

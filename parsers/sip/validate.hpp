@@ -4,6 +4,8 @@
 #pragma once
 
 #include "parsers/sip/message.hpp"
+#include "parsers/sip/uri.hpp"
+#include "parsers/sip/values.hpp"
 
 namespace palisade::sip {
 
@@ -22,12 +24,27 @@ struct ValidateOptions {
     bool restrict_uri_scheme = true;
 };
 
+/// What validation parsed on its way, valid when it returned Reason::none: a caller that
+/// needs these fields (the data plane does for every request) reuses them instead of parsing
+/// the same headers a second time.
+struct Validated {
+    Uri request_uri;            ///< requests only
+    Via top_via;
+    NameAddr from;
+    NameAddr to;
+    CSeq cseq;
+    std::string_view call_id;   ///< trimmed
+    std::int32_t max_forwards = -1;  ///< -1 when absent (and for responses)
+};
+
 /// RFC 3261 §8.2.1–§8.2.2 and §16.3 checks for a request; Reason::none when acceptable.
 /// Checked in order: version (505), Request-URI syntax (400) and scheme (416), mandatory
 /// To/From/Call-ID/CSeq exactly once (400), at least one Via with a parsable top value, CSeq
 /// range and method equal to the request method, Max-Forwards, Expires, From/To/Contact syntax
 /// and ranges, Content-Length.
 Reason validate_request(const Message& msg, const ValidateOptions& options = {}) noexcept;
+/// The same, leaving what it parsed in `out`.
+Reason validate_request(const Message& msg, const ValidateOptions& options, Validated& out) noexcept;
 
 /// Registrar checks on a REGISTER that passed validate_request (RFC 3261 §10.2, §10.3): the
 /// Request-URI has no user part, the To header (the address-of-record) is a sip or sips URI
@@ -38,6 +55,8 @@ Reason validate_register(const Message& msg) noexcept;
 /// scalarlg): version, status code 100..699, To/From/Call-ID/CSeq exactly once and parsable,
 /// a parsable top Via, Retry-After range.
 Reason validate_response(const Message& msg) noexcept;
+/// The same, leaving what it parsed in `out` (request_uri stays empty).
+Reason validate_response(const Message& msg, Validated& out) noexcept;
 
 /// The response code a failed request check maps to: 505 for the version, 416 for an
 /// unsupported URI scheme, 400 for everything else (0 for Reason::none).

@@ -276,3 +276,41 @@ TEST(ValidateRegister, AorAndRequestUri) {
 
 }  // namespace
 }  // namespace palisade::sip
+
+namespace palisade::sip {
+namespace {
+
+TEST(Validated, KeepsWhatValidationParsed) {
+    Parsed p(kInvite);
+    Validated v;
+    ASSERT_EQ(validate_request(p.msg, ValidateOptions{}, v), Reason::none);
+    EXPECT_EQ(v.request_uri.user, "+31201234567");
+    EXPECT_EQ(v.request_uri.host, "core.example.com");
+    EXPECT_EQ(v.top_via.host, "pbx.example.net");
+    EXPECT_EQ(v.top_via.branch, "z9hG4bK74bf9");
+    EXPECT_TRUE(v.top_via.has_rport);
+    EXPECT_EQ(v.from.tag, "9fxced76sl");
+    EXPECT_EQ(v.from.display_name, "Alice");
+    EXPECT_EQ(v.to.uri.user, "+31201234567");
+    EXPECT_TRUE(v.to.tag.empty());
+    EXPECT_EQ(v.cseq.number, 1u);
+    EXPECT_EQ(v.cseq.method, Method::invite);
+    EXPECT_EQ(v.call_id, "3848276298220188511@pbx.example.net");
+    EXPECT_EQ(v.max_forwards, 70);
+    // The top Via is the first one even when several follow.
+    Parsed two(add_line(kInvite, "Via: SIP/2.0/UDP second.example.com;branch=z9hG4bK2"));
+    ASSERT_EQ(validate_request(two.msg, ValidateOptions{}, v), Reason::none);
+    EXPECT_EQ(v.top_via.host, "second.example.com");  // add_line puts it first
+    Parsed none(remove_line(kInvite, "Max-Forwards:"));
+    ASSERT_EQ(validate_request(none.msg, ValidateOptions{}, v), Reason::none);
+    EXPECT_EQ(v.max_forwards, -1);
+
+    Parsed ok(kOk);
+    ASSERT_EQ(validate_response(ok.msg, v), Reason::none);
+    EXPECT_EQ(v.to.tag, "8321234356");
+    EXPECT_EQ(v.top_via.received, "192.0.2.10");
+    EXPECT_EQ(v.max_forwards, -1);
+}
+
+}  // namespace
+}  // namespace palisade::sip
