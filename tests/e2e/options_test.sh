@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: SIPp in a network namespace sends OPTIONS over a veth to Palisade's net_af_packet
 # port and gets 200s (Allow, Accept, Supported); from a source outside every trunk's subnets it
-# gets nothing, and the daemon counts the drops. Usage: bash tests/e2e/options_test.sh BUILD_DIR
+# gets nothing, and the daemon counts the drops; REGISTERs reach the control plane through the
+# punt ring; a second run with two workers (lcores from the command line) answers too.
+# Usage: bash tests/e2e/options_test.sh BUILD_DIR
 # Needs root (namespaces). Bounded in time; the daemon and namespaces are removed even on failure.
 set -uo pipefail
 
@@ -190,7 +192,13 @@ if send_options "$STRANGER_IP" 5071 3 unknown; then
     fail "OPTIONS from an unknown source were answered"
 fi
 echo "unknown source: no answer"
+# REGISTER: punted to the control plane, which counts it (no registrar yet, so no answer).
+( cd "$WORK" && timeout 30 ip netns exec "$NS_PBX" sipp -sf "$HERE/scenarios/register_punt.xml" \
+    -i "$PBX_IP" -p 5073 -m 3 -r 10 -timeout 20s -nostdin "$OUR_ACC:5060" >"$WORK/sipp_reg.log" 2>&1 ) ||
+    { tail -20 "$WORK/sipp_reg.log"; stop_daemon "$WORK/daemon1.log"; fail "sipp REGISTER run failed"; }
 stop_daemon "$WORK/daemon1.log"
+grep -q "control plane: 3 REGISTER" "$WORK/daemon1.log" ||
+    fail "the control plane did not receive the 3 punted REGISTERs"
 answered=$(counter sip_options_answered "$WORK/daemon1.log")
 dropped=$(counter sip_unknown_source_dropped "$WORK/daemon1.log")
 [ "${answered:-0}" -ge 20 ] || fail "sip_options_answered = ${answered:-0}, expected >= 20"
