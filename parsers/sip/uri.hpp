@@ -4,6 +4,10 @@
 // Zero-copy: every field is a slice of the text given to parse_uri. No allocation, no exceptions.
 // Nothing is unescaped implicitly: call unescape() on the parts the grammar says are escaped
 // (user, password, URI params and headers), once (RFC 4475 §3.1.1.3: never recursively).
+//
+// Speed: the scanners classify 16 octets per step (span(), SSSE3 pshufb lookups). A default
+// build checks the CPU once and calls them out of line; a -Dnative=true build inlines them,
+// which is how bench/palisade-bench-parser should be built for its figures.
 #pragma once
 
 #include <cstddef>
