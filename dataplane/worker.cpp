@@ -15,6 +15,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/rings.hpp"
+#include "parsers/sip/scan.hpp"
 #include "parsers/sip/values.hpp"
 
 namespace palisade::dp {
@@ -25,6 +26,36 @@ int g_meta_offset = -1;
 SipMeta* meta_of(rte_mbuf* m) noexcept { return RTE_MBUF_DYNFIELD(m, g_meta_offset, SipMeta*); }
 
 }  // namespace
+
+bool prescan_call_id(std::string_view d, std::string_view& call_id) noexcept {
+    if (d.size() < 8 || d.substr(0, 4) == "SIP/") return false;  // a response: Via decides
+    std::size_t pos = d.find("\r\n");
+    if (pos == std::string_view::npos) return false;
+    pos += 2;
+    while (pos < d.size()) {
+        const std::size_t end = d.find("\r\n", pos);
+        if (end == std::string_view::npos || end == pos) return false;  // end of headers: none
+        const std::string_view line = d.substr(pos, end - pos);
+        std::size_t i = 0;
+        while (i < line.size() && line[i] != ':' && line[i] != ' ' && line[i] != '\t') ++i;
+        const std::string_view name = line.substr(0, i);
+        if (sip::iequals(name, "call-id") || sip::iequals(name, "i")) {
+            while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+            if (i >= line.size() || line[i] != ':') return false;
+            ++i;
+            while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+            std::size_t j = line.size();
+            while (j > i && (line[j - 1] == ' ' || line[j - 1] == '\t')) --j;
+            // A folded value continues on the next line: leave it to the framer.
+            if (end + 2 < d.size() && (d[end + 2] == ' ' || d[end + 2] == '\t')) return false;
+            if (j == i) return false;
+            call_id = line.substr(i, j - i);
+            return true;
+        }
+        pos = end + 2;
+    }
+    return false;
+}
 
 bool register_sip_meta(std::string& error) {
     if (g_meta_offset >= 0) return true;
@@ -178,10 +209,19 @@ void Worker::on_datagram(std::size_t port_index, const UdpDatagram& d, std::uint
     meta.dst_port = d.dst_port;
     meta.length = d.length;
     meta.port_index = static_cast<std::uint16_t>(port_index);
-    const sip::ParseStatus st = msg_.parse({d.payload, d.length});
     const unsigned workers = engine_.workers();
     unsigned owner = index_;
-    if (workers > 1 && !msg_.start_line().empty()) {
+    std::string_view call_id;
+    if (workers > 1 && prescan_call_id({d.payload, d.length}, call_id)) {
+        // A request owned by another worker is handed over unframed: the owner frames it.
+        owner = owner_worker(call_id, workers);
+        if (owner != index_) {
+            hand_off(owner, port_index, d, meta);
+            return;
+        }
+    }
+    const sip::ParseStatus st = msg_.parse({d.payload, d.length});
+    if (workers > 1 && call_id.empty() && !msg_.start_line().empty()) {
         bool by_call_id = true;
         if (!msg_.is_request()) {
             // A response to a request we originated carries our branch in its top Via (RFC 3261
@@ -208,8 +248,13 @@ void Worker::on_datagram(std::size_t port_index, const UdpDatagram& d, std::uint
         process(port_index, d.m, d.payload, d.length, st, meta, now);
         return;
     }
-    // Hand off to the owner: the mbuf travels with its metadata; the owner re-frames it (a
-    // Message is too large to copy, and framing is cheaper than a copy of one).
+    hand_off(owner, port_index, d, meta);
+}
+
+void Worker::hand_off(unsigned owner, std::size_t port_index, const UdpDatagram& d,
+                      SipMeta& meta) noexcept {
+    // The mbuf travels with its metadata; the owner frames it (a Message is too large to copy,
+    // and framing is cheaper than a copy of one).
     if (d.in_scratch) {
         // The payload is in our scratch only; in the chain it starts after the headers.
         meta.payload_offset = static_cast<std::uint32_t>(d.m->l2_len + d.m->l3_len + 8);

@@ -43,6 +43,13 @@ struct SipMeta {
     std::uint16_t port_index;      ///< interface index
 };
 
+/// The Call-ID of a request without framing it: a scan of the header lines for "Call-ID" or
+/// "i" (any case). False when the datagram is a response or anything is unusual (no Call-ID, a
+/// folded or empty value, no CRLF); the caller then frames the message fully. When true, the
+/// value is the one Message::find(HeaderId::call_id) gives for a message that frames. Lets a
+/// worker hand a request to its owner without framing it twice (bench: options_handoff).
+bool prescan_call_id(std::string_view datagram, std::string_view& call_id) noexcept;
+
 /// Registers the SipMeta dynamic field (idempotent). Start-up only.
 bool register_sip_meta(std::string& error);
 
@@ -110,6 +117,7 @@ public:
 
 private:
     void on_datagram(std::size_t port_index, const UdpDatagram& d, std::uint64_t now) noexcept;
+    void hand_off(unsigned owner, std::size_t port_index, const UdpDatagram& d, SipMeta& meta) noexcept;
     void on_handoff(rte_mbuf* m, std::uint64_t now) noexcept;
     void on_inject(RingMessage* r, std::uint64_t now) noexcept;
     void process(std::size_t port_index, rte_mbuf* m, const char* payload, std::uint16_t length,

@@ -809,6 +809,65 @@ TEST(Steering, OwnerIsAStableHashOfTheCallIdBytes) {
     for (unsigned c : counts) EXPECT_GT(c, 800u);
 }
 
+TEST(Prescan, FindsTheCallIdOfRequestsLikeTheFramer) {
+    std::string_view id;
+    EXPECT_TRUE(prescan_call_id("OPTIONS sip:a SIP/2.0\r\nVia: x\r\ni :  abc@h \t\r\n\r\n", id));
+    EXPECT_EQ(id, "abc@h");
+    EXPECT_TRUE(prescan_call_id("INVITE sip:a SIP/2.0\r\nCALL-ID:x\r\nCall-ID: y\r\n\r\n", id));
+    EXPECT_EQ(id, "x");
+    EXPECT_FALSE(prescan_call_id("SIP/2.0 200 OK\r\nCall-ID: x\r\n\r\n", id));   // response
+    EXPECT_FALSE(prescan_call_id("BYE sip:a SIP/2.0\r\nCall-ID: x\r\n y\r\n\r\n", id));  // fold
+    EXPECT_FALSE(prescan_call_id("BYE sip:a SIP/2.0\r\nCall-ID:  \r\n\r\n", id));
+    EXPECT_FALSE(prescan_call_id("BYE sip:a SIP/2.0\r\nTo: x\r\n\r\nCall-ID: body\r\n", id));
+    EXPECT_FALSE(prescan_call_id("BYE sip:a SIP/2.0\nCall-ID: x\n\n", id));
+    EXPECT_FALSE(prescan_call_id("Call-ID: x", id));
+}
+
+TEST(Prescan, AgreesWithTheFramerOnTheCorpusAndMutations) {
+    // Wherever the prescan answers and the message frames, both must name the same Call-ID,
+    // or two messages of one call could go to different workers.
+    const char* env = std::getenv("PALISADE_TEST_DATA");
+    const std::string dir = std::string(env != nullptr ? env : "tests/data") + "/rfc4475";
+    std::vector<std::string> corpus;
+    for (const char* name : {"wsinv", "intmeth", "esc01", "escnull", "esc02", "lwsdisp", "longreq",
+                             "dblreq", "semiuri", "transports", "mpart01", "unreason", "noreason",
+                             "inv2543", "badinv01", "clerr", "lwsruri", "lwsstart", "trws",
+                             "novelsc", "regaut01", "multi01", "ncl", "quotbal", "ltgtruri"}) {
+        std::ifstream f(dir + "/" + name + ".sip", std::ios::binary);
+        if (!f) continue;
+        corpus.emplace_back((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    }
+    ASSERT_GT(corpus.size(), 10u) << "corpus not found in " << dir;
+    std::uint64_t state = 42;
+    auto next = [&state] {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return state >> 33;
+    };
+    sip::Message msg;
+    unsigned compared = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string m = corpus[next() % corpus.size()];
+        if (round >= static_cast<int>(corpus.size())) {
+            for (int e = 0; e < 3 && !m.empty(); ++e) {
+                const std::size_t at = next() % m.size();
+                switch (next() % 3) {
+                case 0: m[at] = "\r\n :\tiI-"[next() % 8]; break;
+                case 1: m.erase(at, 1 + next() % 4); break;
+                default: m.insert(at, 1, " \t:\r\n"[next() % 5]); break;
+                }
+            }
+        }
+        std::string_view id;
+        if (!prescan_call_id(m, id)) continue;
+        if (msg.parse(m) != sip::ParseStatus::ok) continue;
+        const sip::HeaderField* f = msg.find(sip::HeaderId::call_id);
+        ASSERT_NE(f, nullptr) << m;
+        ASSERT_EQ(id, f->value) << m;
+        ++compared;
+    }
+    EXPECT_GT(compared, 1000u);
+}
+
 TEST(EalArgs, ConfigThenCommandLineWithLcores) {
     EalSpec spec;
     spec.lcores = "0-1";
