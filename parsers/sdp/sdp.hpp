@@ -82,7 +82,7 @@ public:
     class Iterator {
     public:
         Iterator() noexcept = default;
-        Iterator(std::string_view rest) noexcept : rest_(rest) { advance(); }
+        explicit Iterator(std::string_view rest) noexcept : rest_(rest) { advance(); }
         const Line& operator*() const noexcept { return line_; }
         const Line* operator->() const noexcept { return &line_; }
         Iterator& operator++() noexcept {
@@ -142,8 +142,10 @@ struct Format {
     std::int16_t pt = -1;         // RTP payload type 0..127; -1 for a non-RTP format ("t38")
     std::string_view encoding;    // rtpmap encoding name; for a static PT without rtpmap, the
                                   // RFC 3551 name; empty when unknown
-    std::uint32_t clock = 0;      // rtpmap clock rate (or the static one); 0 when unknown
-    std::uint16_t channels = 0;   // rtpmap encoding parameters for audio; 0 when not stated
+    std::uint32_t clock = 0;      // rtpmap clock rate (or the static one); 0 when unknown,
+                                  // including an rtpmap without one (tolerated, RFC 4475 sdp01)
+    std::uint16_t channels = 0;   // audio channels: rtpmap encoding parameters, else the static
+                                  // table's for a static PT without rtpmap; 0 when not stated
     std::string_view rtpmap_line; // whole a=rtpmap line incl. line end; empty when none
     std::string_view fmtp;        // a=fmtp parameters (after "<pt> "); empty when none
     std::string_view fmtp_line;   // whole a=fmtp line incl. line end; empty when none
@@ -186,15 +188,20 @@ Codec codec_of(const Format& f) noexcept;
 /// Name of a codec as in rtpmap ("PCMA", "PCMU", "telephone-event"; "" for other).
 std::string_view codec_name(Codec c) noexcept;
 
-/// A parsed SDP body. Large-ish (a few KB): keep one per worker, parse into it, reuse it.
+/// A parsed SDP body. About 12 KB (the format table): keep one per worker, parse into it, reuse
+/// it rather than putting one on a small stack.
 class Sdp {
 public:
     static constexpr std::size_t kMaxMedia = 16;     // m= lines
     static constexpr std::size_t kMaxFormats = 96;   // formats over all m= lines
 
-    /// Parse a whole body. Accepts CRLF and bare LF line ends (RFC 4566 §5 says parsers SHOULD)
-    /// and trailing SP/HTAB on a line; skips empty lines; ignores unknown attributes. Returns
-    /// (and keeps, see reason()) Reason::none when the body is usable.
+    /// Parse a whole body. Accepts CRLF and bare LF line ends (RFC 4566 §5 says parsers SHOULD),
+    /// trailing SP/HTAB on a line and runs of SP/HTAB between fields; skips empty lines; ignores
+    /// unknown attributes and the line types the proxy does not use (i u e p b z k t r). Refuses
+    /// an unknown type letter (§5: such a description MUST be ignored), a line not starting with
+    /// "<letter>=", a NUL or bare CR, and any malformed v/o/c/m/rtpmap/fmtp/ptime line. o= and s=
+    /// are required, t= and c= are not (connection_for() tells whether a stream has an address).
+    /// Returns (and keeps, see reason()) Reason::none when the body is usable.
     Reason parse(std::string_view body) noexcept;
     Reason reason() const noexcept { return reason_; }
     /// The body as given.
