@@ -3,8 +3,10 @@
 // fragmentation (RFC 791). The worker loop (dataplane/worker.cpp) calls l3_input per received
 // packet, udp_output per SIP message to send, and L3Port::poll / flush_tx once per loop.
 //
-// Threads: an L3Port belongs to one worker (dp: rw, owner only); nothing in it is shared. No
-// function here allocates (beyond mbufs from the configured pools), locks, logs, throws or makes a
+// Threads: an L3Port belongs to one worker (dp: rw, owner only). The one thing shared is each
+// worker's ARP inbox ring per port (dp: any worker of the port enqueues, the owner dequeues):
+// ARP answers reach one worker only, and it passes what it learns to the others. No function
+// here allocates (beyond mbufs from the configured pools), locks, logs, throws or makes a
 // syscall; every drop is a counter of counters.def (group "L2 / L3").
 #pragma once
 
@@ -75,8 +77,9 @@ public:
     static constexpr std::uint16_t kTxBurst = 32;
     static constexpr std::uint32_t kScratchBytes = 65536;
 
-    /// Creates the reassembly table (rte_ip_frag_table_create) on socket_id. ok() says whether
-    /// set-up worked; err() why not. cp/start-up only.
+    /// Creates the reassembly table (rte_ip_frag_table_create) on socket_id and, with more than
+    /// one worker, finds or creates the port's ARP inbox rings ("l3arp_p<port>_w<worker>").
+    /// ok() says whether set-up worked; err() why not. Start-up only.
     L3Port(const L3PortConfig& cfg, int socket_id);
     ~L3Port();
     L3Port(const L3Port&) = delete;
