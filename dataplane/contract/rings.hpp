@@ -32,7 +32,12 @@ enum class RingKind : std::uint16_t {
     // --- punt: worker -> control plane (1..63)
     sip_register = 1,     ///< a REGISTER request, as received
     sip_cp_response = 2,  ///< a response whose top Via branch names the control plane
-    // 3..63: reserved for call events (started, answered, ended with reason, refused with code)
+    // 3..63: call events; the payload is one CallEvent (call_events.hpp)
+    call_started = 3,     ///< a call passed the checks and went to a target
+    call_answered = 4,    ///< a 2xx came back
+    call_ended = 5,       ///< a started call ended: who and why
+    call_refused = 6,     ///< a new call was refused: code and reason
+    call_failover = 7,    ///< a call moved to the next target or the failover dialplan: why
     // --- inject: control plane -> worker (64..127)
     inject_sip = 64,      ///< a SIP datagram to send from `port` to remote_ip:remote_port
 };
