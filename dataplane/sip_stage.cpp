@@ -119,9 +119,9 @@ std::size_t stamp_top_via(std::span<char> out, std::size_t n, const sip::Message
     }
     // Where the copy of the top via-parm sits in the response.
     const std::string_view text(out.data(), n);
-    const std::size_t line_start = text.find("\r\n");
-    if (line_start == std::string_view::npos) return n;
-    const std::size_t at = line_start + 2 + static_cast<std::size_t>(top.data() - f->line.data());
+    const std::size_t lf = text.find('\n');  // end of the status line
+    if (lf == std::string_view::npos) return n;
+    const std::size_t at = lf + 1 + static_cast<std::size_t>(top.data() - f->line.data());
     if (at + top.size() > n || text.substr(at, top.size()) != top) return n;
     const std::size_t new_n = n - top.size() + len;
     if (new_n > out.size()) return n;

@@ -315,6 +315,75 @@ TEST_F(WorkerTest, MessageIsHandedToTheWorkerOwningItsCallId) {
     EXPECT_NE(out[0].payload.find("Call-ID: " + cid + "\r\n"), std::string::npos);
 }
 
+TEST_F(WorkerTest, FragmentedRequestIsReassembledThenHandedToItsOwner) {
+    // A 3000-octet OPTIONS in two IPv4 fragments reaches worker 0; its Call-ID belongs to worker
+    // 1. Worker 0 reassembles it (a chain larger than one mbuf: read from L3 scratch), hands the
+    // chain over, and worker 1 reads it into its own scratch and answers.
+    const std::string cid = call_id_for(1, "frag");
+    const std::string pad(2600, 'p');
+    const std::string payload = options(cid, "sip:10.0.0.1", "X-Pad: " + pad + "\r\n");
+    ASSERT_GT(payload.size(), 2800u);
+    // The whole UDP datagram, then cut in two fragments at a multiple of 8 octets.
+    std::string udp(sizeof(rte_udp_hdr) + payload.size(), '\0');
+    auto* uh = reinterpret_cast<rte_udp_hdr*>(udp.data());
+    uh->src_port = rte_cpu_to_be_16(5070);
+    uh->dst_port = rte_cpu_to_be_16(5060);
+    uh->dgram_len = rte_cpu_to_be_16(static_cast<std::uint16_t>(udp.size()));
+    std::memcpy(udp.data() + sizeof(rte_udp_hdr), payload.data(), payload.size());
+    {
+        // UDP checksum over the pseudo header and the whole datagram.
+        rte_ipv4_hdr ph{};
+        ph.version_ihl = RTE_IPV4_VHL_DEF;
+        ph.next_proto_id = IPPROTO_UDP;
+        ph.src_addr = rte_cpu_to_be_32(kPeerIp);
+        ph.dst_addr = rte_cpu_to_be_32(kOurIp);
+        ph.total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(sizeof(rte_ipv4_hdr) + udp.size()));
+        uh->dgram_cksum = rte_ipv4_udptcp_cksum(&ph, udp.data());
+    }
+    const std::size_t cut = 1480;  // first fragment's IP payload (multiple of 8)
+    auto fragment = [&](std::size_t off, std::size_t len, bool more) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pools_.mbufs);
+        const std::size_t total = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + len;
+        char* p = rte_pktmbuf_append(m, static_cast<std::uint16_t>(total));
+        auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
+        eth->dst_addr = our_mac_;
+        eth->src_addr = kPeerMac;
+        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+        std::memset(ip, 0, sizeof *ip);
+        ip->version_ihl = RTE_IPV4_VHL_DEF;
+        ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(sizeof(rte_ipv4_hdr) + len));
+        ip->packet_id = rte_cpu_to_be_16(0x4242);
+        ip->fragment_offset = rte_cpu_to_be_16(static_cast<std::uint16_t>(
+            (off / 8) | (more ? RTE_IPV4_HDR_MF_FLAG : 0)));
+        ip->time_to_live = 64;
+        ip->next_proto_id = IPPROTO_UDP;
+        ip->src_addr = rte_cpu_to_be_32(kPeerIp);
+        ip->dst_addr = rte_cpu_to_be_32(kOurIp);
+        ip->hdr_checksum = rte_ipv4_cksum(ip);
+        std::memcpy(ip + 1, udp.data() + off, len);
+        return m;
+    };
+    const std::uint64_t out0 = engine_->counters(0).get(port_id_, Counter::handoff_out);
+    const std::uint64_t in1 = engine_->counters(1).get(port_id_, Counter::handoff_in);
+    const std::uint64_t lin0 = engine_->counters(0).get(port_id_, Counter::rx_multiseg_linearised);
+    const std::uint64_t lin1 = engine_->counters(1).get(port_id_, Counter::rx_multiseg_linearised);
+    inject_rx(0, fragment(0, cut, true));
+    inject_rx(0, fragment(cut, udp.size() - cut, false));
+    pump();
+    EXPECT_EQ(engine_->counters(0).get(port_id_, Counter::handoff_out), out0 + 1);
+    EXPECT_EQ(engine_->counters(1).get(port_id_, Counter::handoff_in), in1 + 1);
+    // Both copied the chain into their scratch: the receiver to read the Call-ID, the owner
+    // to frame it.
+    EXPECT_EQ(engine_->counters(0).get(port_id_, Counter::rx_multiseg_linearised), lin0 + 1);
+    EXPECT_EQ(engine_->counters(1).get(port_id_, Counter::rx_multiseg_linearised), lin1 + 1);
+    EXPECT_TRUE(sent(0).empty());
+    const std::vector<Sent> out = sent(1);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload.rfind("SIP/2.0 200 OK\r\n", 0), 0u) << out[0].payload;
+    EXPECT_NE(out[0].payload.find("Call-ID: " + cid + "\r\n"), std::string::npos);
+}
+
 TEST_F(WorkerTest, ResponsesToOurRequestsAreSteeredByTheirBranch) {
     // A response whose Call-ID hashes to worker 0 but whose branch names worker 1.
     char branch[kBranchMax];
