@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -322,6 +326,40 @@ TEST(SdpFilter, OffersT38) {
     EXPECT_TRUE(offers_t38(sdp));
     ASSERT_EQ(sdp.parse(tcp), Reason::none);
     EXPECT_TRUE(offers_t38(sdp));
+}
+
+TEST(SdpFilter, FuzzSeedsFilterIdempotently) {
+    // The SDP fuzzer's seeds (tests/fuzz/corpus/sdp), replayed in the ordinary build too: each
+    // filters, its edits apply, and filtering the result changes nothing more.
+    const char* root = std::getenv("PALISADE_SOURCE_ROOT");
+    ASSERT_NE(root, nullptr) << "set PALISADE_SOURCE_ROOT to the repository";
+    const std::filesystem::path dir = std::filesystem::path(root) / "tests/fuzz/corpus/sdp";
+    std::size_t parsed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::ifstream file(entry.path(), std::ios::binary);
+        std::stringstream ss;
+        ss << file.rdbuf();
+        const std::string body = ss.str();
+        SCOPED_TRACE(entry.path().filename().string());
+        Sdp probe;
+        if (probe.parse(body) != Reason::none) continue;
+        ++parsed;
+        Filtered first(body);
+        EXPECT_EQ(first.result.reason, Reason::none);
+        sip::Message msg;
+        ASSERT_EQ(msg.parse(first.out), sip::ParseStatus::ok);
+        Sdp again;
+        ASSERT_EQ(again.parse(msg.body()), Reason::none);
+        EXPECT_EQ(again.media_count(), first.sdp.media_count());
+        sip::EditList edits;
+        std::array<char, 4096> scratch{};
+        const FilterResult second = filter_codecs(again, edits, scratch);
+        EXPECT_EQ(second.reason, Reason::none);
+        EXPECT_EQ(second.edits, 0u);
+        EXPECT_EQ(second.usable_audio, first.result.usable_audio);
+        EXPECT_EQ(second.kept, first.result.kept);
+    }
+    EXPECT_GE(parsed, 15u);
 }
 
 }  // namespace
