@@ -9,9 +9,16 @@
 #include <cstring>
 #include <new>
 #include <thread>
+#include <type_traits>
 
 namespace palisade::dp {
 namespace {
+
+// Records are freed with ::operator delete and no destructor calls: nothing in them owns memory.
+static_assert(std::is_trivially_destructible_v<AccountLocation>);
+static_assert(std::is_trivially_destructible_v<LocationContact>);
+static_assert(alignof(LocationContact) <= alignof(AccountLocation));
+static_assert(sizeof(AccountLocation) % alignof(LocationContact) == 0);
 
 std::uint32_t round_pow2(std::uint64_t n) {
     std::uint64_t c = 16;
@@ -119,8 +126,8 @@ LocationTable::LocationTable(const LocationLimits& limits)
     : max_readers_(limits.max_readers),
       accounts_(new AccountSlot[round_pow2(2ull * limits.accounts)]),
       account_mask_(round_pow2(2ull * limits.accounts) - 1),
-      sources_(limits.sources),
-      blocked_(limits.blocked),
+      sources_(new SeqlockMap(limits.sources)),
+      blocked_(new SeqlockMap(limits.blocked)),
       failover_(new std::atomic<std::uint8_t>[limits.trunks]),
       trunks_(limits.trunks) {
     for (std::uint32_t t = 0; t < trunks_; ++t) failover_[t].store(0, std::memory_order_relaxed);
@@ -139,14 +146,15 @@ LocationTable::~LocationTable() {
     for (std::uint32_t i = 0; i <= account_mask_; ++i) {
         const AccountLocation* r = accounts_[i].record.load(std::memory_order_relaxed);
         if (r != nullptr) {
-            r->~AccountLocation();
             ::operator delete(const_cast<AccountLocation*>(r));
         }
     }
     for (const Retired& r : retired_) {
-        r.record->~AccountLocation();
         ::operator delete(const_cast<AccountLocation*>(r.record));
+        delete r.map;
     }
+    delete sources_.load();
+    delete blocked_.load();
     std::free(qsbr_);
 }
 
@@ -203,18 +211,20 @@ std::span<const LocationContact> LocationTable::contacts(std::string_view userna
 }
 
 bool LocationTable::is_known_source(std::uint32_t ip, std::uint16_t port) const noexcept {
-    return sources_.find(location_key_ip_port(ip, port)) != SeqlockMap::kNone ||
-           sources_.find(location_key_ip(ip)) != SeqlockMap::kNone;
+    const SeqlockMap* m = sources_.load(std::memory_order_acquire);
+    return m->find(location_key_ip_port(ip, port)) != SeqlockMap::kNone ||
+           m->find(location_key_ip(ip)) != SeqlockMap::kNone;
 }
 
 std::uint32_t LocationTable::trunk_for_source(std::uint32_t ip, std::uint16_t port) const noexcept {
-    std::uint32_t v = sources_.find(location_key_ip_port(ip, port));
-    if (v == SeqlockMap::kNone) v = sources_.find(location_key_ip(ip));
+    const SeqlockMap* m = sources_.load(std::memory_order_acquire);
+    std::uint32_t v = m->find(location_key_ip_port(ip, port));
+    if (v == SeqlockMap::kNone) v = m->find(location_key_ip(ip));
     return v == SeqlockMap::kNone ? kNoTrunkKey : v;
 }
 
 bool LocationTable::is_blocked(std::uint32_t ip, std::uint64_t now_s) const noexcept {
-    const std::uint32_t until = blocked_.find(location_key_ip(ip));
+    const std::uint32_t until = blocked_.load(std::memory_order_acquire)->find(location_key_ip(ip));
     return until != SeqlockMap::kNone && now_s < until;
 }
 
@@ -235,7 +245,7 @@ void LocationTable::source_add(std::uint64_t key, std::uint32_t trunk) {
         }
     if (!found) refs.push_back(SourceRef{trunk, 1});
     const std::uint32_t v = refs.size() == 1 ? refs[0].trunk : kAmbiguousTrunkKey;
-    if (!sources_.put(key, v)) ++stats_.sources_full;
+    if (!map_put(sources_, key, v)) ++stats_.sources_full;
 }
 
 void LocationTable::source_remove(std::uint64_t key, std::uint32_t trunk) {
@@ -249,15 +259,15 @@ void LocationTable::source_remove(std::uint64_t key, std::uint32_t trunk) {
         }
     if (refs.empty()) {
         source_refs_.erase(it);
-        sources_.erase(key);
-    } else if (!sources_.put(key, refs.size() == 1 ? refs[0].trunk : kAmbiguousTrunkKey)) {
+        sources_.load(std::memory_order_relaxed)->erase(key);
+    } else if (!map_put(sources_, key, refs.size() == 1 ? refs[0].trunk : kAmbiguousTrunkKey)) {
         ++stats_.sources_full;
     }
 }
 
 void LocationTable::retire(const AccountLocation* rec) {
     // A token taken after the swap: once every reader has passed it, none can hold `rec`.
-    retired_.push_back(Retired{rte_rcu_qsbr_start(qsbr_), rec});
+    retired_.push_back(Retired{rte_rcu_qsbr_start(qsbr_), rec, nullptr});
     ++stats_.records_retired;
 }
 
@@ -272,7 +282,7 @@ bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_
     }
     // Find or claim the username's slot.
     AccountSlot* slot = nullptr;
-    auto idx = account_index_.find(std::string(username));
+    auto idx = account_index_.find(username);
     if (idx != account_index_.end()) {
         slot = &accounts_[idx->second];
     } else {
@@ -295,9 +305,13 @@ bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_
 
     AccountLocation* rec = nullptr;
     if (!contacts.empty()) {
-        void* mem = ::operator new(sizeof(AccountLocation) + arena);
+        const std::size_t head = sizeof(AccountLocation) + contacts.size() * sizeof(LocationContact);
+        void* mem = ::operator new(head + arena);
         rec = new (mem) AccountLocation();
-        char* text = static_cast<char*>(mem) + sizeof(AccountLocation);
+        auto* cs = reinterpret_cast<LocationContact*>(static_cast<char*>(mem) + sizeof(AccountLocation));
+        for (std::size_t i = 0; i < contacts.size(); ++i) new (cs + i) LocationContact();
+        rec->contact_ptr = cs;
+        char* text = static_cast<char*>(mem) + head;
         std::memcpy(text, username.data(), username.size());
         rec->username_ptr = text;
         rec->username_len = static_cast<std::uint16_t>(username.size());
@@ -308,7 +322,7 @@ bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_
         rec->count = static_cast<std::uint8_t>(contacts.size());
         for (std::size_t i = 0; i < contacts.size(); ++i) {
             const ContactInput& in = contacts[i];
-            LocationContact& c = rec->contact[i];
+            LocationContact& c = cs[i];
             c.ip = in.ip;
             c.port = in.port;
             c.iface = in.iface;
@@ -339,7 +353,7 @@ bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_
         }
         stats_.contacts -= old->count;
         --stats_.accounts_with_contacts;
-        stats_.bytes -= sizeof(AccountLocation) + old->username_len;
+        stats_.bytes -= sizeof(AccountLocation) + old->count * sizeof(LocationContact) + old->username_len;
         for (const LocationContact& c : old->contacts()) stats_.bytes -= c.uri_len;
         retire(old);
     }
@@ -347,7 +361,7 @@ bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_
         ++stats_.records_published;
         stats_.contacts += rec->count;
         ++stats_.accounts_with_contacts;
-        stats_.bytes += sizeof(AccountLocation) + arena;
+        stats_.bytes += sizeof(AccountLocation) + rec->count * sizeof(LocationContact) + arena;
     }
     return true;
 }
@@ -375,24 +389,41 @@ bool LocationTable::set_failover(std::uint32_t trunk_key, FailoverMode mode) noe
 bool LocationTable::block(std::uint32_t ip, std::uint64_t until_s) noexcept {
     const std::uint32_t until = until_s >= SeqlockMap::kNone ? SeqlockMap::kNone - 1
                                                              : static_cast<std::uint32_t>(until_s);
-    if (!blocked_.put(location_key_ip(ip), until)) {
+    if (!map_put(blocked_, location_key_ip(ip), until)) {
         ++stats_.blocked_full;
         return false;
     }
     return true;
 }
 
-void LocationTable::unblock(std::uint32_t ip) noexcept { blocked_.erase(location_key_ip(ip)); }
+void LocationTable::unblock(std::uint32_t ip) noexcept {
+    blocked_.load(std::memory_order_relaxed)->erase(location_key_ip(ip));
+}
+
+bool LocationTable::map_put(std::atomic<SeqlockMap*>& map, std::uint64_t key, std::uint32_t value) {
+    SeqlockMap* cur = map.load(std::memory_order_relaxed);
+    if (cur->put(key, value)) return true;
+    // No room on the key's chain: tombstones have piled up (or the map is really full). Rebuild
+    // from the live keys; readers keep the old map until their next quiescent point.
+    if (cur->size() + 1ull > cur->capacity() / 2ull) return false;  // really full: refuse
+    auto fresh = std::make_unique<SeqlockMap>(cur->capacity());
+    cur->for_each([&](std::uint64_t k, std::uint32_t v) { fresh->put(k, v); });
+    if (!fresh->put(key, value)) return false;
+    map.store(fresh.release(), std::memory_order_release);
+    retired_.push_back(Retired{rte_rcu_qsbr_start(qsbr_), nullptr, cur});
+    ++stats_.map_rebuilds;
+    return true;
+}
 
 std::size_t LocationTable::reclaim() noexcept {
     std::size_t freed = 0;
     while (!retired_.empty()) {
         const Retired& r = retired_.front();
         if (rte_rcu_qsbr_check(qsbr_, r.token, false) == 0) break;  // tokens are in order
-        r.record->~AccountLocation();
+        if (r.record != nullptr) ++freed;
         ::operator delete(const_cast<AccountLocation*>(r.record));
+        delete r.map;
         retired_.pop_front();
-        ++freed;
     }
     stats_.records_freed += freed;
     return freed;
@@ -412,8 +443,8 @@ void LocationTable::synchronize() noexcept {
 
 LocationStats LocationTable::stats() const noexcept {
     LocationStats s = stats_;
-    s.bytes += (account_mask_ + 1ull) * sizeof(AccountSlot) + sources_.bytes() + blocked_.bytes() +
-               trunks_;
+    s.bytes += (account_mask_ + 1ull) * sizeof(AccountSlot) + sources_.load()->bytes() +
+               blocked_.load()->bytes() + trunks_;
     return s;
 }
 

@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -86,20 +87,21 @@ struct LocationContact {
     }
 };
 
-/// One account's registered contacts: immutable once published (cp builds, workers read).
+/// One account's registered contacts: immutable once published (cp builds, workers read). One
+/// allocation: this header, the contacts, then the username and URIs (~100 octets per contact).
 struct AccountLocation {
     std::uint64_t version = 0;        ///< bumped on every rebuild (diagnostics, tests)
     std::uint32_t trunk_key = kNoTrunkKey;
     LocationRole role = LocationRole::primary;
     std::uint8_t count = 0;           ///< contacts in use
     std::uint16_t username_len = 0;
-    const char* username_ptr = nullptr;  ///< into the same record
-    LocationContact contact[kMaxContactsPerAccount];
+    const char* username_ptr = nullptr;      ///< into the same record
+    LocationContact* contact_ptr = nullptr;  ///< `count` contacts, right after this header
 
     /// The account's username (the key).
     [[nodiscard]] std::string_view username() const noexcept { return {username_ptr, username_len}; }
     /// Its contacts, in registration order.
-    [[nodiscard]] std::span<const LocationContact> contacts() const noexcept { return {contact, count}; }
+    [[nodiscard]] std::span<const LocationContact> contacts() const noexcept { return {contact_ptr, count}; }
 };
 
 /// Sizes fixed at construction (nothing grows on the packet path; the writer refuses and
@@ -120,6 +122,7 @@ struct LocationStats {
     std::uint64_t accounts_full = 0;    ///< set_contacts refused: no username slot left
     std::uint64_t sources_full = 0;     ///< a source key not indexed: table full
     std::uint64_t blocked_full = 0;     ///< block refused: table full
+    std::uint64_t map_rebuilds = 0;     ///< source/blocked maps rebuilt to shed tombstones
     std::uint32_t accounts_with_contacts = 0;
     std::uint32_t contacts = 0;
     std::size_t bytes = 0;              ///< memory of tables and live records
@@ -143,6 +146,17 @@ public:
     [[nodiscard]] std::uint32_t size() const noexcept { return live_; }
     /// Table memory in octets.
     [[nodiscard]] std::size_t bytes() const noexcept { return (mask_ + 1ull) * sizeof(Slot); }
+    /// Slots (a power of two).
+    [[nodiscard]] std::uint32_t capacity() const noexcept { return mask_ + 1; }
+    /// Calls f(key, value) for every live key. Writer only.
+    template <class F>
+    void for_each(F&& f) const {
+        for (std::uint32_t i = 0; i <= mask_; ++i) {
+            const std::uint64_t k = slots_[i].key.load(std::memory_order_relaxed);
+            const std::uint32_t v = slots_[i].value.load(std::memory_order_relaxed);
+            if (k != 0 && v != kNone) f(k, v);
+        }
+    }
 
 private:
     struct Slot {
@@ -217,7 +231,8 @@ public:
     /// Lifts a block.
     void unblock(std::uint32_t ip) noexcept;
     /// Frees retired records that no reader can hold any more (non-blocking). Call once per
-    /// control-plane tick (the registrar does after each batch). Returns how many were freed.
+    /// control-plane tick (the registrar does after each batch). Returns how many records were
+    /// freed (replaced maps are freed too, not counted).
     std::size_t reclaim() noexcept;
     /// Blocks until every online reader passed a quiescent point, then frees every retired
     /// record (shutdown, tests). Must not be called from a reader thread.
@@ -236,22 +251,31 @@ private:
     };
     struct Retired {
         std::uint64_t token;
-        const AccountLocation* record;
+        const AccountLocation* record;  // or null when `map` is set
+        SeqlockMap* map = nullptr;      // a replaced map (after a rebuild)
     };
 
     const AccountSlot* find_slot(std::string_view username, std::uint64_t h) const noexcept;
     void source_add(std::uint64_t key, std::uint32_t trunk);
     void source_remove(std::uint64_t key, std::uint32_t trunk);
     void retire(const AccountLocation* rec);
+    bool map_put(std::atomic<SeqlockMap*>& map, std::uint64_t key, std::uint32_t value);
 
     rte_rcu_qsbr* qsbr_ = nullptr;
     std::uint32_t max_readers_ = 0;
     std::unique_ptr<AccountSlot[]> accounts_;
     std::uint32_t account_mask_ = 0;
     std::uint32_t account_used_ = 0;                           // cp only
-    std::unordered_map<std::string, std::uint32_t> account_index_;  // cp only: name -> slot
-    SeqlockMap sources_;   // key: ip:port (bit 62) or ip (bit 63) -> trunk key or ambiguous
-    SeqlockMap blocked_;   // key: ip | bit 63 -> until (Unix seconds, 32 bits until 2106)
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> account_index_;  // cp only
+    // Deleted keys leave tombstones; when a put finds no room, the writer rebuilds the map from
+    // its live keys into a fresh one of the same size, swaps the pointer and retires the old one
+    // through RCU (rare: only after as many distinct keys as the map has slots came and went).
+    std::atomic<SeqlockMap*> sources_;  // cp swaps, workers read. ip:port (bit 62) or ip (bit 63) -> trunk
+    std::atomic<SeqlockMap*> blocked_;  // cp swaps, workers read. ip | bit 63 -> until (Unix s, 32 bits)
     std::unique_ptr<std::atomic<std::uint8_t>[]> failover_;  // cp writes, workers read
     std::uint32_t trunks_ = 0;
     std::unordered_map<std::uint64_t, std::vector<SourceRef>> source_refs_;  // cp only, per key
