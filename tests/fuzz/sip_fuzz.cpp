@@ -31,8 +31,8 @@ namespace {
 
 using namespace palisade::sip;
 
-// Built with -DPALISADE_FUZZ_DEBUG (a plain driver, see README.md), a broken invariant names its
-// line before trapping.
+// Built with -DPALISADE_FUZZ_DEBUG (without libFuzzer; see README.md), a broken invariant names
+// its line before trapping, and main() below replays the files named on the command line.
 #ifdef PALISADE_FUZZ_DEBUG
 #define FUZZ_CHECK(cond)                                                               \
     do {                                                                               \
@@ -471,3 +471,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_sdp(msg);
     return 0;
 }
+
+#ifdef PALISADE_FUZZ_DEBUG
+#include <fstream>
+#include <iterator>
+#include <string>
+int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::ifstream file(argv[i], std::ios::binary);
+        const std::string input((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        std::fprintf(stderr, "%s\n", argv[i]);
+        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
+    }
+    return 0;
+}
+#endif
