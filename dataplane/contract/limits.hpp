@@ -164,6 +164,13 @@ public:
     [[nodiscard]] std::uint32_t find(std::string_view id) const;
     /// Slots bound or retired (not free).
     [[nodiscard]] std::uint32_t used() const noexcept;
+    /// Restart (persistence, issue 5 point 7): adds `count` calls admitted in `bucket` of window
+    /// `w` (minutes since the epoch for the hour window, hours for day and week: restore the
+    /// same hour buckets into both) as seen at `now_s`, exactly as if admit() had counted them
+    /// then. Buckets already outside the window are ignored; a bucket after now counts as now
+    /// (never un-count). Returns the count added. cp only, before any worker admits on the slot.
+    std::uint32_t restore_window(std::uint32_t slot, CallWindow w, std::uint32_t bucket,
+                                 std::uint32_t count, std::uint64_t now_s) noexcept;
 
     struct Gauges;   // one cache line per slot (defined in policy/limits.cpp)
     struct History;  // the buckets of the three windows per slot

@@ -420,4 +420,41 @@ std::uint32_t LimitsTable::used() const noexcept {
     return capacity_ - static_cast<std::uint32_t>(free_list_.size());
 }
 
+// Restore: bring the head to `now` the way a reservation would, then put the restored calls
+// where admit() would have left them: in the head (cur and total) for the current bucket, else
+// in the bucket's ring record plus the head's total, so that the rotation that later moves the
+// bucket out of the window subtracts them again.
+std::uint32_t LimitsTable::restore_window(std::uint32_t slot, CallWindow w, std::uint32_t bucket,
+                                          std::uint32_t count, std::uint64_t now_s) noexcept {
+    if (slot >= capacity_ || count == 0) return 0;
+    Gauges& g = gauges_[slot];
+    History& hist = history_[slot];
+    const WindowRef wr = w == CallWindow::hour ? hour_ref(g, hist) : w == CallWindow::day ? day_ref(g, hist) : week_ref(g, hist);
+    const auto now = static_cast<std::uint32_t>(now_s / wr.bucket_seconds);
+    if (bucket > now) bucket = now;
+    if (now - bucket >= wr.buckets) return 0;
+    std::uint64_t h = wr.head->load(std::memory_order_acquire);
+    HeadView v = locate(wr, h, now);
+    while (v.pos == HeadPos::behind || v.pos == HeadPos::unset) {
+        const std::uint64_t next = rotated(wr, h, v, now);
+        raise_newest(*wr.full, now);
+        if (wr.head->compare_exchange_weak(h, next, std::memory_order_acq_rel)) h = next;
+        v = locate(wr, h, now);
+    }
+    if (v.pos == HeadPos::ahead) bucket = now;  // a stepped-back clock: keep it in the head's count
+    const std::uint64_t room = kCountMask - head_total(h);
+    count = static_cast<std::uint32_t>(std::min<std::uint64_t>(count, room));
+    if (bucket == now || v.pos == HeadPos::ahead) {
+        count = static_cast<std::uint32_t>(std::min<std::uint64_t>(count, kCurMask - head_cur(h)));
+        wr.head->store(make_head(head_epoch(h), head_cur(h) + count, head_total(h) + count), std::memory_order_release);
+        return count;
+    }
+    std::atomic<std::uint64_t>& rec = wr.ring[bucket % wr.buckets];
+    const std::uint64_t r = rec.load(std::memory_order_acquire);
+    const std::uint32_t had = static_cast<std::uint32_t>(r >> 32) == bucket ? static_cast<std::uint32_t>(r) : 0;
+    rec.store((static_cast<std::uint64_t>(bucket) << 32) | (had + count), std::memory_order_release);
+    wr.head->store(make_head(head_epoch(h), head_cur(h), head_total(h) + count), std::memory_order_release);
+    return count;
+}
+
 }  // namespace palisade::dp

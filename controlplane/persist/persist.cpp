@@ -1,0 +1,392 @@
+// Persistence in SQLite (WAL mode): see persist.hpp for the design, durability and threads.
+#include "controlplane/persist/persist.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <ctime>
+#include <utility>
+#include <vector>
+
+namespace palisade::cp {
+
+namespace {
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS bindings("
+    " username TEXT NOT NULL, uri TEXT NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, ip INTEGER NOT NULL, port INTEGER NOT NULL,"
+    " iface INTEGER NOT NULL, q INTEGER NOT NULL, PRIMARY KEY(username, uri)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS counts("
+    " unit INTEGER NOT NULL, bucket INTEGER NOT NULL, trunk TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY(unit, bucket, trunk)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
+
+// Buckets a window spans (limits.hpp): the hour window is 60 minutes, the week 168 hours (the
+// day window's 24 hours are inside it).
+constexpr std::uint32_t kMinuteSpan = dp::kHourBuckets;
+constexpr std::uint32_t kHourSpan = dp::kWeekBuckets;
+
+bool in_window(CountUnit unit, std::uint32_t bucket, std::uint64_t now_s) {
+    const auto now = static_cast<std::uint32_t>(unit == CountUnit::minute ? now_s / 60 : now_s / 3600);
+    const std::uint32_t span = unit == CountUnit::minute ? kMinuteSpan : kHourSpan;
+    return bucket > now || now - bucket < span;  // a future bucket (clock stepped back) still counts
+}
+
+std::uint64_t now_us() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+}
+
+std::string_view column_text(sqlite3_stmt* s, int i) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    return p == nullptr ? std::string_view() : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+}
+
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+}  // namespace
+
+struct Persist::Pending {
+    struct Binding {
+        bool remove = false;
+        PersistedBinding b;
+    };
+    struct CountKey {
+        std::string trunk;
+        CountUnit unit;
+        std::uint32_t bucket;
+        bool operator==(const CountKey&) const = default;
+    };
+    struct CountHash {
+        std::size_t operator()(const CountKey& k) const noexcept {
+            return std::hash<std::string_view>{}(k.trunk) ^ (static_cast<std::size_t>(k.bucket) * 0x9e3779b97f4a7c15ull) ^
+                   static_cast<std::size_t>(k.unit);
+        }
+    };
+    std::unordered_map<std::string, Binding> bindings;  // key: username '\0' uri
+    std::unordered_map<CountKey, std::uint32_t, CountHash> counts;
+
+    [[nodiscard]] std::size_t size() const noexcept { return bindings.size() + counts.size(); }
+    void clear() {
+        bindings.clear();
+        counts.clear();
+    }
+};
+
+struct Persist::Statements {
+    sqlite3_stmt* upsert = nullptr;
+    sqlite3_stmt* remove = nullptr;
+    sqlite3_stmt* count = nullptr;
+    ~Statements() {
+        sqlite3_finalize(upsert);
+        sqlite3_finalize(remove);
+        sqlite3_finalize(count);
+    }
+};
+
+namespace {
+std::string binding_key(std::string_view username, std::string_view uri) {
+    std::string k;
+    k.reserve(username.size() + 1 + uri.size());
+    k.append(username);
+    k.push_back('\0');
+    k.append(uri);
+    return k;
+}
+}  // namespace
+
+Persist::Persist(PersistOptions options) : options_(std::move(options)), pending_(new Pending) {}
+
+Persist::~Persist() {
+    stop();
+    delete st_;
+    if (db_ != nullptr) sqlite3_close(db_);
+    delete pending_;
+}
+
+bool Persist::exec(const char* sql, std::string* error) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+        if (error != nullptr) *error = options_.path + ": " + (msg != nullptr ? msg : "sqlite error");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+bool Persist::open(std::string& error) {
+    if (sqlite3_open_v2(options_.path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+        error = options_.path + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : "cannot open");
+        return false;
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    if (!exec("PRAGMA journal_mode=WAL", &error)) return false;
+    if (!exec(options_.fsync_each_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", &error))
+        return false;
+    // A bigger page cache (64 MiB) keeps the primary-key B-trees of a million bindings in memory.
+    if (!exec("PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY", &error)) return false;
+    if (!exec(kSchema, &error)) return false;
+    st_ = new Statements;
+    const auto prep = [&](const char* sql, sqlite3_stmt** out) {
+        if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, out, nullptr) != SQLITE_OK) {
+            error = options_.path + ": " + sqlite3_errmsg(db_);
+            return false;
+        }
+        return true;
+    };
+    return prep("INSERT OR REPLACE INTO bindings(username, uri, call_id, cseq, expires_at, ip, port, iface, q)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                &st_->upsert) &&
+           prep("DELETE FROM bindings WHERE username = ?1 AND uri = ?2", &st_->remove) &&
+           prep("INSERT INTO counts(unit, bucket, trunk, n) VALUES(?1, ?2, ?3, ?4)"
+                " ON CONFLICT(unit, bucket, trunk) DO UPDATE SET n = n + excluded.n",
+                &st_->count);
+}
+
+bool Persist::load(std::uint64_t now_s, const std::function<void(const BindingView&)>& on_binding,
+                   const std::function<void(std::string_view, CountUnit, std::uint32_t, std::uint32_t)>& on_count,
+                   LoadStats* stats, std::string& error) {
+    if (db_ == nullptr) {
+        error = "persistence: load before open";
+        return false;
+    }
+    std::lock_guard<std::mutex> commit_lock(commit_mu_);
+    LoadStats ls;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT username, uri, call_id, cseq, expires_at, ip, port, iface, q FROM bindings",
+                           -1, &s, nullptr) != SQLITE_OK) {
+        error = options_.path + ": " + sqlite3_errmsg(db_);
+        return false;
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        BindingView b;
+        b.expires_at = static_cast<std::uint64_t>(sqlite3_column_int64(s, 4));
+        if (b.expires_at <= now_s) {
+            ++ls.expired;
+            continue;
+        }
+        b.username = column_text(s, 0);
+        b.uri = column_text(s, 1);
+        b.call_id = column_text(s, 2);
+        b.cseq = static_cast<std::uint32_t>(sqlite3_column_int64(s, 3));
+        b.ip = static_cast<std::uint32_t>(sqlite3_column_int64(s, 5));
+        b.port = static_cast<std::uint16_t>(sqlite3_column_int(s, 6));
+        b.iface = static_cast<std::uint16_t>(sqlite3_column_int(s, 7));
+        b.q_milli = static_cast<std::uint16_t>(sqlite3_column_int(s, 8));
+        ++ls.bindings;
+        if (on_binding) on_binding(b);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        error = options_.path + ": " + sqlite3_errmsg(db_);
+        return false;
+    }
+    if (sqlite3_prepare_v2(db_, "SELECT unit, bucket, trunk, n FROM counts", -1, &s, nullptr) != SQLITE_OK) {
+        error = options_.path + ": " + sqlite3_errmsg(db_);
+        return false;
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const int unit = sqlite3_column_int(s, 0);
+        if (unit != 0 && unit != 1) continue;  // a row this version does not know: ignored
+        const auto u = static_cast<CountUnit>(unit);
+        const auto bucket = static_cast<std::uint32_t>(sqlite3_column_int64(s, 1));
+        const auto n = static_cast<std::uint32_t>(sqlite3_column_int64(s, 3));
+        if (!in_window(u, bucket, now_s) || n == 0) continue;
+        ++ls.count_rows;
+        if (on_count) on_count(column_text(s, 2), u, bucket, n);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        error = options_.path + ": " + sqlite3_errmsg(db_);
+        return false;
+    }
+    if (stats != nullptr) *stats = ls;
+    if (ls.expired > 0) prune(now_s);
+    return true;
+}
+
+void Persist::record_binding(const BindingView& b) {
+    std::string key = binding_key(b.username, b.uri);
+    std::lock_guard<std::mutex> lock(mu_);
+    Pending::Binding& p = pending_->bindings[std::move(key)];
+    p.remove = false;
+    p.b.username.assign(b.username);
+    p.b.uri.assign(b.uri);
+    p.b.call_id.assign(b.call_id);
+    p.b.cseq = b.cseq;
+    p.b.expires_at = b.expires_at;
+    p.b.ip = b.ip;
+    p.b.port = b.port;
+    p.b.iface = b.iface;
+    p.b.q_milli = b.q_milli;
+}
+
+void Persist::record_binding(const PersistedBinding& b) {
+    record_binding(BindingView{b.username, b.uri, b.call_id, b.cseq, b.expires_at, b.ip, b.port, b.iface, b.q_milli});
+}
+
+void Persist::remove_binding(std::string_view username, std::string_view uri) {
+    std::string key = binding_key(username, uri);
+    std::lock_guard<std::mutex> lock(mu_);
+    Pending::Binding& p = pending_->bindings[std::move(key)];
+    p.remove = true;
+    p.b.username.assign(username);
+    p.b.uri.assign(uri);
+}
+
+void Persist::record_call_counted(std::string_view trunk_id, std::uint64_t at_s) {
+    Pending::CountKey m{std::string(trunk_id), CountUnit::minute, static_cast<std::uint32_t>(at_s / 60)};
+    Pending::CountKey h{std::string(trunk_id), CountUnit::hour, static_cast<std::uint32_t>(at_s / 3600)};
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_->counts[std::move(m)];
+    ++pending_->counts[std::move(h)];
+}
+
+bool Persist::commit_batch(Pending& batch) {
+    if (batch.size() == 0) return true;
+    const std::uint64_t t0 = now_us();
+    bool ok = exec("BEGIN IMMEDIATE");
+    std::uint64_t written = 0, removed = 0, counts = 0;
+    for (auto it = batch.bindings.begin(); ok && it != batch.bindings.end(); ++it) {
+        const Pending::Binding& p = it->second;
+        sqlite3_stmt* s = p.remove ? st_->remove : st_->upsert;
+        bind_text(s, 1, p.b.username);
+        bind_text(s, 2, p.b.uri);
+        if (!p.remove) {
+            bind_text(s, 3, p.b.call_id);
+            sqlite3_bind_int64(s, 4, p.b.cseq);
+            sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(p.b.expires_at));
+            sqlite3_bind_int64(s, 6, p.b.ip);
+            sqlite3_bind_int(s, 7, p.b.port);
+            sqlite3_bind_int(s, 8, p.b.iface);
+            sqlite3_bind_int(s, 9, p.b.q_milli);
+        }
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        sqlite3_reset(s);
+        ++(p.remove ? removed : written);
+    }
+    for (auto it = batch.counts.begin(); ok && it != batch.counts.end(); ++it) {
+        sqlite3_stmt* s = st_->count;
+        sqlite3_bind_int(s, 1, static_cast<int>(it->first.unit));
+        sqlite3_bind_int64(s, 2, it->first.bucket);
+        bind_text(s, 3, it->first.trunk);
+        sqlite3_bind_int64(s, 4, it->second);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        sqlite3_reset(s);
+        ++counts;
+    }
+    if (ok) ok = exec("COMMIT");
+    const std::uint64_t took = now_us() - t0;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) {
+        exec("ROLLBACK");
+        ++stats_.commit_errors;
+        // Keep the batch for the next commit, under anything newer recorded meanwhile.
+        for (auto& [k, v] : batch.bindings) pending_->bindings.try_emplace(k, std::move(v));
+        for (auto& [k, v] : batch.counts) pending_->counts[k] += v;
+        return false;
+    }
+    ++stats_.commits;
+    stats_.bindings_written += written;
+    stats_.bindings_removed += removed;
+    stats_.count_rows_written += counts;
+    stats_.last_commit_us = took;
+    if (took > stats_.max_commit_us) stats_.max_commit_us = took;
+    return true;
+}
+
+void Persist::prune(std::uint64_t now_s) {
+    sqlite3_stmt* s = nullptr;
+    const auto run = [&](const char* sql, std::int64_t v) {
+        if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return;
+        sqlite3_bind_int64(s, 1, v);
+        if (sqlite3_step(s) == SQLITE_DONE) {
+            std::lock_guard<std::mutex> lock(mu_);
+            stats_.rows_pruned += static_cast<std::uint64_t>(sqlite3_changes(db_));
+        }
+        sqlite3_finalize(s);
+    };
+    const auto minute = static_cast<std::int64_t>(now_s / 60);
+    const auto hour = static_cast<std::int64_t>(now_s / 3600);
+    run("DELETE FROM counts WHERE unit = 0 AND bucket <= ?1", minute - kMinuteSpan);
+    run("DELETE FROM counts WHERE unit = 1 AND bucket <= ?1", hour - kHourSpan);
+    run("DELETE FROM bindings WHERE expires_at <= ?1", static_cast<std::int64_t>(now_s));
+    last_prune_s_ = now_s;
+}
+
+bool Persist::commit_now() {
+    if (db_ == nullptr) return false;
+    std::lock_guard<std::mutex> commit_lock(commit_mu_);
+    Pending batch;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::swap(batch.bindings, pending_->bindings);
+        std::swap(batch.counts, pending_->counts);
+    }
+    const auto now_s = static_cast<std::uint64_t>(std::time(nullptr));
+    const bool ok = commit_batch(batch);
+    if (ok && now_s >= last_prune_s_ + options_.prune_interval_s) prune(now_s);
+    return ok;
+}
+
+void Persist::start() {
+    if (writer_.joinable() || db_ == nullptr) return;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = false;
+    }
+    last_prune_s_ = static_cast<std::uint64_t>(std::time(nullptr));
+    writer_ = std::thread([this] { run(); });
+}
+
+void Persist::run() {
+    const auto period = std::chrono::milliseconds(options_.commit_interval_ms);
+    for (;;) {
+        bool stop = false;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            wake_.wait_for(lock, period, [this] { return stopping_; });
+            stop = stopping_;
+        }
+        commit_now();
+        if (stop) return;
+    }
+}
+
+void Persist::stop() {
+    if (writer_.joinable()) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        writer_.join();
+    }
+    if (db_ != nullptr) commit_now();
+}
+
+PersistStats Persist::stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    PersistStats s = stats_;
+    s.pending = pending_->size();
+    return s;
+}
+
+std::uint64_t restore_count_into(dp::LimitsTable& limits, std::string_view trunk_id, CountUnit unit,
+                                 std::uint32_t bucket, std::uint32_t count, std::uint64_t now_s) {
+    const std::uint32_t slot = limits.bind(trunk_id);
+    if (slot == dp::kNoLimitSlot) return 0;
+    if (unit == CountUnit::minute) return limits.restore_window(slot, dp::CallWindow::hour, bucket, count, now_s);
+    const std::uint32_t day = limits.restore_window(slot, dp::CallWindow::day, bucket, count, now_s);
+    const std::uint32_t week = limits.restore_window(slot, dp::CallWindow::week, bucket, count, now_s);
+    return day > week ? day : week;
+}
+
+}  // namespace palisade::cp
