@@ -6,6 +6,7 @@
 // error of the file (sorted by position), except a TOML syntax error, which stops the parse.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ struct Settings {
     std::string cli_socket = "/run/palisade/palisade.sock";      // [control] cli_socket
     std::string call_records = "/var/log/palisade/calls.jsonl";  // [control] call_records
     std::string state_dir = "/var/lib/palisade";                 // [control] state_dir
+    // [security]: brute-force protection (controlplane/guard/auth_guard.hpp)
+    std::uint32_t auth_fail_threshold = 10;  // failed authentications in the window that block
+    std::uint32_t auth_fail_window_s = 60;   // sliding window, seconds
+    std::uint32_t block_duration_s = 600;    // how long a source stays blocked, seconds
 };
 
 /// Reads, parses and validates the file at path. On success fills out and settings and returns

@@ -742,6 +742,25 @@ constexpr KeyDef kSchema[] = {
      "methods allowed in a dialog besides ACK, BYE, INVITE and CANCEL, e.g. [\"INFO\"]",
      set_in_dialog_methods},
 
+    // ---- [security]: brute-force protection (controlplane/guard/auth_guard.hpp)
+    {"security", K::table, false, "", "", 0, 0, "", "brute-force protection", noop},
+    {"security.auth_fail_threshold", K::integer, false, "10", "failures", 1, 1'000'000, "",
+     "failed authentications of one source, or against one username, within auth_fail_window "
+     "that block the source",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.settings.auth_fail_threshold = u32(v);
+     }},
+    {"security.auth_fail_window", K::duration, false, "\"60s\"", "s", 1, 86400, "",
+     "sliding window over which failed authentications are counted",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.settings.auth_fail_window_s = u32(v);
+     }},
+    {"security.block_duration", K::duration, false, "\"10m\"", "s", 1, 604800, "",
+     "how long a blocked source's packets are dropped silently (counted)",
+     [](LoadContext& c, std::string_view, const toml::node&, std::int64_t v) {
+         c.settings.block_duration_s = u32(v);
+     }},
+
     // ---- [policies.NAME]
     {"policies", K::table_map, false, "", "", 0, 0, "",
      "destination policies by name, shared by any number of trunks", noop},
