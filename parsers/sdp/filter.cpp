@@ -87,13 +87,13 @@ FilterResult filter_codecs(const Sdp& sdp, sip::EditList& edits, std::span<char>
     }
     Pending pending;
     std::size_t used = 0;
-    static constexpr std::string_view kRejectedPort = "0";   // RFC 3264 §6 / §8.2
+    static constexpr std::string_view kRejectedPort = "0";  // RFC 3264 §6 / §8.2
 
     for (std::size_t i = 0; i < sdp.media_count(); ++i) {
         const Media& m = sdp.media(i);
         StreamOutcome& out = res.streams[i];
         out.kind = m.kind;
-        if (m.port == 0) continue;   // already rejected or disabled: leave as is
+        if (m.port == 0) continue;  // already rejected or disabled: leave as is
         if (m.kind == MediaKind::image) {
             // T.38 (or any fax/image stream) is not supported (spec "T.38"): reject, keep the line.
             pending.add(m.port_text, kRejectedPort);
@@ -101,7 +101,7 @@ FilterResult filter_codecs(const Sdp& sdp, sip::EditList& edits, std::span<char>
             ++res.rejected;
             continue;
         }
-        if (m.kind != MediaKind::audio) continue;   // only audio codecs are filtered
+        if (m.kind != MediaKind::audio) continue;  // only audio codecs are filtered
 
         const auto formats = sdp.formats(m);
         PtSet kept_pts, removed_pts;
@@ -148,8 +148,10 @@ FilterResult filter_codecs(const Sdp& sdp, sip::EditList& edits, std::span<char>
             return res;
         }
         const std::string_view list(scratch.data() + start, used - start);
-        if (list != m.formats_text) pending.add(m.formats_text, list);
-        else used = start;   // unchanged: no edit, scratch reclaimed
+        if (list != m.formats_text)
+            pending.add(m.formats_text, list);
+        else
+            used = start;  // unchanged: no edit, scratch reclaimed
 
         out.usable = true;
         ++res.usable_audio;
@@ -163,13 +165,16 @@ FilterResult filter_codecs(const Sdp& sdp, sip::EditList& edits, std::span<char>
             bool drop = false;
             if (l.type == 'a') {
                 const Attribute a = parse_attribute(l.value);
-                if (a.has_value && (a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb")) {
+                if (a.has_value &&
+                    (a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb")) {
                     const int pt = leading_pt(a.value);
                     drop = removed_pts.has(pt) && !kept_pts.has(pt);
                 }
             }
-            if (drop) run.line(l.text, pending);
-            else run.flush(pending);
+            if (drop)
+                run.line(l.text, pending);
+            else
+                run.flush(pending);
         }
         run.flush(pending);
     }

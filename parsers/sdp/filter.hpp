@@ -34,11 +34,11 @@ constexpr std::uint8_t codec_bit(Codec c) noexcept {
 /// What the filter did to one m= line.
 struct StreamOutcome {
     MediaKind kind = MediaKind::other;
-    bool usable = false;      // audio, port non-zero, PCMA or PCMU left
-    bool rejected = false;    // this filter set its port to 0
-    std::uint8_t kept = 0;    // codec_bit() set of the codecs left in the m= line (audio only)
-    std::uint8_t removed = 0; // number of formats removed from the m= line
-    Codec preferred = Codec::other;   // first codec left (pcma or pcmu) on a usable stream
+    bool usable = false;       // audio, port non-zero, PCMA or PCMU left
+    bool rejected = false;     // this filter set its port to 0
+    std::uint8_t kept = 0;     // codec_bit() set of the codecs left in the m= line (audio only)
+    std::uint8_t removed = 0;  // number of formats removed from the m= line
+    Codec preferred = Codec::other;  // first codec left (pcma or pcmu) on a usable stream
 };
 
 /// The outcome of filter_codecs().

@@ -33,46 +33,65 @@ std::string_view reason_name(Reason r) noexcept {
 
 std::string_view direction_name(Direction d) noexcept {
     switch (d) {
-        case Direction::sendrecv: return "sendrecv";
-        case Direction::sendonly: return "sendonly";
-        case Direction::recvonly: return "recvonly";
-        case Direction::inactive: return "inactive";
-        case Direction::unspecified: break;
+        case Direction::sendrecv:
+            return "sendrecv";
+        case Direction::sendonly:
+            return "sendonly";
+        case Direction::recvonly:
+            return "recvonly";
+        case Direction::inactive:
+            return "inactive";
+        case Direction::unspecified:
+            break;
     }
     return "";
 }
 
 std::string_view media_kind_name(MediaKind k) noexcept {
     switch (k) {
-        case MediaKind::audio: return "audio";
-        case MediaKind::video: return "video";
-        case MediaKind::text: return "text";
-        case MediaKind::application: return "application";
-        case MediaKind::message: return "message";
-        case MediaKind::image: return "image";
-        case MediaKind::other: break;
+        case MediaKind::audio:
+            return "audio";
+        case MediaKind::video:
+            return "video";
+        case MediaKind::text:
+            return "text";
+        case MediaKind::application:
+            return "application";
+        case MediaKind::message:
+            return "message";
+        case MediaKind::image:
+            return "image";
+        case MediaKind::other:
+            break;
     }
     return "other";
 }
 
 std::string_view codec_name(Codec c) noexcept {
     switch (c) {
-        case Codec::pcma: return "PCMA";
-        case Codec::pcmu: return "PCMU";
-        case Codec::telephone_event: return "telephone-event";
-        case Codec::other: break;
+        case Codec::pcma:
+            return "PCMA";
+        case Codec::pcmu:
+            return "PCMU";
+        case Codec::telephone_event:
+            return "telephone-event";
+        case Codec::other:
+            break;
     }
     return "";
 }
 
 namespace {
 
-constexpr bool is_sp(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool is_sp(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 
 // Split the next line off `rest`. `content` is the line without its line end and without
 // trailing SP/HTAB; `text` includes the CRLF or LF. RFC 4566 §5: lines end in CRLF, parsers
 // SHOULD also accept LF alone.
-void split_line(std::string_view& rest, std::string_view& content, std::string_view& text) noexcept {
+void split_line(std::string_view& rest, std::string_view& content,
+                std::string_view& text) noexcept {
     const std::size_t nl = sip::find_char(rest, '\n');
     if (nl == std::string_view::npos) {
         text = rest;
@@ -108,8 +127,21 @@ std::string_view skip_sp(std::string_view s) noexcept {
 // description one the parser "MUST completely ignore": we refuse it.
 constexpr bool is_known_type(char c) noexcept {
     switch (c) {
-        case 'v': case 'o': case 's': case 'i': case 'u': case 'e': case 'p': case 'c':
-        case 'b': case 'z': case 'k': case 'a': case 't': case 'r': case 'm':
+        case 'v':
+        case 'o':
+        case 's':
+        case 'i':
+        case 'u':
+        case 'e':
+        case 'p':
+        case 'c':
+        case 'b':
+        case 'z':
+        case 'k':
+        case 'a':
+        case 't':
+        case 'r':
+        case 'm':
             return true;
         default:
             return false;
@@ -177,11 +209,16 @@ bool parse_ms(std::string_view s, std::uint32_t& out) noexcept {
 }
 
 bool parse_direction(std::string_view name, Direction& out) noexcept {
-    if (name == "sendrecv") out = Direction::sendrecv;
-    else if (name == "sendonly") out = Direction::sendonly;
-    else if (name == "recvonly") out = Direction::recvonly;
-    else if (name == "inactive") out = Direction::inactive;
-    else return false;
+    if (name == "sendrecv")
+        out = Direction::sendrecv;
+    else if (name == "sendonly")
+        out = Direction::sendonly;
+    else if (name == "recvonly")
+        out = Direction::recvonly;
+    else if (name == "inactive")
+        out = Direction::inactive;
+    else
+        return false;
     return true;
 }
 
@@ -248,6 +285,7 @@ bool parse_origin(std::string_view value, std::string_view text, Origin& out) no
 }
 
 // RFC 3551 §6, tables 4 and 5.
+// clang-format off
 constexpr StaticPayload kStatic[35] = {
     {"PCMU", 8000, 1},   {"", 0, 0},          {"", 0, 0},          {"GSM", 8000, 1},
     {"G723", 8000, 1},   {"DVI4", 8000, 1},   {"DVI4", 16000, 1},  {"LPC", 8000, 1},
@@ -259,6 +297,7 @@ constexpr StaticPayload kStatic[35] = {
     {"nv", 90000, 0},    {"", 0, 0},          {"", 0, 0},          {"H261", 90000, 0},
     {"MPV", 90000, 0},   {"MP2T", 90000, 0},  {"H263", 90000, 0},
 };
+// clang-format on
 
 }  // namespace
 
@@ -336,8 +375,7 @@ Direction Sdp::direction_for(const Media& m) const noexcept {
     return Direction::sendrecv;
 }
 
-bool Sdp::find_attribute(std::string_view section, std::string_view name,
-                         Attribute& out) noexcept {
+bool Sdp::find_attribute(std::string_view section, std::string_view name, Attribute& out) noexcept {
     for (const Line& l : LineRange(section)) {
         if (l.type != 'a') continue;
         Attribute a = parse_attribute(l.value);
@@ -410,7 +448,7 @@ Reason Sdp::parse_attribute_line(const Line& l) noexcept {
         if (target == Direction::unspecified) target = d;
         return Reason::none;
     }
-    if (media_count_ == 0) return Reason::none;   // rtpmap, fmtp, ptime are media-level
+    if (media_count_ == 0) return Reason::none;  // rtpmap, fmtp, ptime are media-level
     Media& m = media_[media_count_ - 1];
     if (a.name == "rtpmap") {
         // a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>] (§6)
@@ -466,13 +504,13 @@ Reason Sdp::parse_attribute_line(const Line& l) noexcept {
         if (target == 0) target = ms;
         return Reason::none;
     }
-    return Reason::none;   // other attributes are kept opaque
+    return Reason::none;  // other attributes are kept opaque
 }
 
 Reason Sdp::parse_line(const Line& l) noexcept {
     switch (l.type) {
         case 'v':
-            return Reason::bad_version;   // only the first line may be v= (one session per body)
+            return Reason::bad_version;  // only the first line may be v= (one session per body)
         case 'm':
             return parse_media_line(l);
         case 'a':
@@ -480,8 +518,9 @@ Reason Sdp::parse_line(const Line& l) noexcept {
         case 'c': {
             Connection c;
             if (!parse_connection(l.value, l.text, c)) return Reason::bad_connection;
-            Connection& target = media_count_ == 0 ? connection_ : media_[media_count_ - 1].connection;
-            if (!target.present()) target = c;   // several c= per media are multicast layers
+            Connection& target =
+                media_count_ == 0 ? connection_ : media_[media_count_ - 1].connection;
+            if (!target.present()) target = c;  // several c= per media are multicast layers
             return Reason::none;
         }
         case 'o':
@@ -497,7 +536,7 @@ Reason Sdp::parse_line(const Line& l) noexcept {
             }
             return Reason::none;
         default:
-            return Reason::none;   // i u e p b z k t r: not needed by the proxy
+            return Reason::none;  // i u e p b z k t r: not needed by the proxy
     }
 }
 
@@ -517,7 +556,7 @@ Reason Sdp::parse(std::string_view body) noexcept {
     while (!rest.empty()) {
         std::string_view content, text;
         split_line(rest, content, text);
-        if (content.empty()) continue;   // blank lines tolerated (trailing CRLF CRLF is common)
+        if (content.empty()) continue;  // blank lines tolerated (trailing CRLF CRLF is common)
         if (content.size() < 2 || content[1] != '=') return fail(Reason::bad_line);
         for (char c : content)
             if (c == '\0' || c == '\r') return fail(Reason::bad_character);
@@ -535,7 +574,8 @@ Reason Sdp::parse(std::string_view body) noexcept {
         if (!is_known_type(l.type)) return fail(Reason::unknown_type);
         if (l.type == 'm') {
             const std::size_t at = static_cast<std::size_t>(l.text.data() - body.data());
-            if (media_count_ == 0) session_section_ = body.substr(0, at);
+            if (media_count_ == 0)
+                session_section_ = body.substr(0, at);
             else {
                 Media& prev = media_[media_count_ - 1];
                 const std::size_t from = static_cast<std::size_t>(prev.line.data() - body.data());
@@ -546,7 +586,8 @@ Reason Sdp::parse(std::string_view body) noexcept {
         if (r != Reason::none) return fail(r);
     }
     if (first) return fail(Reason::empty);
-    if (media_count_ == 0) session_section_ = body;
+    if (media_count_ == 0)
+        session_section_ = body;
     else {
         Media& last = media_[media_count_ - 1];
         last.section = body.substr(static_cast<std::size_t>(last.line.data() - body.data()));

@@ -18,26 +18,26 @@ namespace palisade::sdp {
 
 // Every reason an SDP body is refused, and every reason the filter (filter.hpp) fails; declared
 // once here, X-macro style: X(id, "human phrase").
-#define PALISADE_SDP_REASONS(X)                                                        \
-    X(none, "ok")                                                                      \
-    X(empty, "empty SDP body")                                                         \
-    X(bad_line, "line is not <letter>=<value>")                                        \
-    X(bad_character, "NUL or bare CR inside a line")                                   \
-    X(unknown_type, "unknown line type letter (RFC 4566 section 5)")                   \
-    X(missing_version, "first line is not v=")                                         \
-    X(bad_version, "v= is not 0")                                                      \
-    X(missing_origin, "no o= line in the session section")                             \
-    X(bad_origin, "o= line malformed")                                                 \
-    X(missing_session_name, "no s= line in the session section")                       \
-    X(bad_connection, "c= is not IN IP4|IP6 <address>")                                \
-    X(bad_media, "m= line malformed")                                                  \
-    X(bad_port, "m= port not a number in 0..65535")                                    \
-    X(bad_format, "m= format list empty, or an RTP payload type not in 0..127")        \
-    X(bad_rtpmap, "a=rtpmap malformed")                                                \
-    X(bad_fmtp, "a=fmtp malformed")                                                    \
-    X(bad_ptime, "a=ptime or a=maxptime not a number")                                 \
-    X(too_many_media, "more m= lines than Sdp::kMaxMedia")                             \
-    X(too_many_formats, "more formats than Sdp::kMaxFormats")                          \
+#define PALISADE_SDP_REASONS(X)                                                         \
+    X(none, "ok")                                                                       \
+    X(empty, "empty SDP body")                                                          \
+    X(bad_line, "line is not <letter>=<value>")                                         \
+    X(bad_character, "NUL or bare CR inside a line")                                    \
+    X(unknown_type, "unknown line type letter (RFC 4566 section 5)")                    \
+    X(missing_version, "first line is not v=")                                          \
+    X(bad_version, "v= is not 0")                                                       \
+    X(missing_origin, "no o= line in the session section")                              \
+    X(bad_origin, "o= line malformed")                                                  \
+    X(missing_session_name, "no s= line in the session section")                        \
+    X(bad_connection, "c= is not IN IP4|IP6 <address>")                                 \
+    X(bad_media, "m= line malformed")                                                   \
+    X(bad_port, "m= port not a number in 0..65535")                                     \
+    X(bad_format, "m= format list empty, or an RTP payload type not in 0..127")         \
+    X(bad_rtpmap, "a=rtpmap malformed")                                                 \
+    X(bad_fmtp, "a=fmtp malformed")                                                     \
+    X(bad_ptime, "a=ptime or a=maxptime not a number")                                  \
+    X(too_many_media, "more m= lines than Sdp::kMaxMedia")                              \
+    X(too_many_formats, "more formats than Sdp::kMaxFormats")                           \
     X(scratch_too_small, "filter: scratch buffer too small for the rewritten m= lines") \
     X(edit_failed, "filter: the edit list refused an edit")
 
@@ -69,18 +69,19 @@ std::string_view media_kind_name(MediaKind k) noexcept;
 
 /// One line of the body.
 struct Line {
-    char type = 0;               // the letter before '='
-    std::string_view value;      // after "x=", line end and trailing SP/HTAB removed
-    std::string_view text;       // the whole line including its CRLF or LF (none on a last line without one)
+    char type = 0;           // the letter before '='
+    std::string_view value;  // after "x=", line end and trailing SP/HTAB removed
+    std::string_view
+        text;  // the whole line including its CRLF or LF (none on a last line without one)
 };
 
 /// Iterates the lines of a span of a parsed body (a section, or the whole body). Empty lines are
 /// skipped. Only meaningful over text Sdp::parse() accepted.
 ///   for (const Line& l : LineRange(sdp.session_section())) ...
 class LineRange {
-public:
+  public:
     class Iterator {
-    public:
+      public:
         Iterator() noexcept = default;
         explicit Iterator(std::string_view rest) noexcept : rest_(rest) { advance(); }
         const Line& operator*() const noexcept { return line_; }
@@ -95,7 +96,7 @@ public:
             return done_ == o.done_ && (done_ || line_.text.data() == o.line_.text.data());
         }
 
-    private:
+      private:
         void advance() noexcept;
         std::string_view rest_;
         Line line_;
@@ -105,7 +106,7 @@ public:
     Iterator begin() const noexcept { return Iterator(text_); }
     Iterator end() const noexcept { return Iterator(); }
 
-private:
+  private:
     std::string_view text_;
 };
 
@@ -115,7 +116,7 @@ struct Attribute {
     std::string_view name;
     std::string_view value;
     bool has_value = false;
-    std::string_view line;   // the whole a= line including its line end
+    std::string_view line;  // the whole a= line including its line end
 };
 /// Split the value of an a= line (what follows "a=").
 Attribute parse_attribute(std::string_view value) noexcept;
@@ -123,9 +124,9 @@ Attribute parse_attribute(std::string_view value) noexcept;
 /// c= (RFC 4566 §5.7). `line` is empty when there is none.
 struct Connection {
     AddrType addr_type = AddrType::none;
-    std::string_view address;   // without the /ttl or /count suffix
-    std::string_view suffix;    // after the first '/', raw ("127/3"), empty when absent
-    std::string_view line;      // the whole c= line including its line end
+    std::string_view address;  // without the /ttl or /count suffix
+    std::string_view suffix;   // after the first '/', raw ("127/3"), empty when absent
+    std::string_view line;     // the whole c= line including its line end
     bool present() const noexcept { return !line.empty(); }
 };
 
@@ -138,17 +139,17 @@ struct Origin {
 
 /// One format of an m= line, with what its a=rtpmap and a=fmtp lines say about it.
 struct Format {
-    std::string_view text;        // the fmt token as written in m= (a slice of the m= line)
-    std::int16_t pt = -1;         // RTP payload type 0..127; -1 for a non-RTP format ("t38")
-    std::string_view encoding;    // rtpmap encoding name; for a static PT without rtpmap, the
-                                  // RFC 3551 name; empty when unknown
-    std::uint32_t clock = 0;      // rtpmap clock rate (or the static one); 0 when unknown,
-                                  // including an rtpmap without one (tolerated, RFC 4475 sdp01)
-    std::uint16_t channels = 0;   // audio channels: rtpmap encoding parameters, else the static
-                                  // table's for a static PT without rtpmap; 0 when not stated
-    std::string_view rtpmap_line; // whole a=rtpmap line incl. line end; empty when none
-    std::string_view fmtp;        // a=fmtp parameters (after "<pt> "); empty when none
-    std::string_view fmtp_line;   // whole a=fmtp line incl. line end; empty when none
+    std::string_view text;         // the fmt token as written in m= (a slice of the m= line)
+    std::int16_t pt = -1;          // RTP payload type 0..127; -1 for a non-RTP format ("t38")
+    std::string_view encoding;     // rtpmap encoding name; for a static PT without rtpmap, the
+                                   // RFC 3551 name; empty when unknown
+    std::uint32_t clock = 0;       // rtpmap clock rate (or the static one); 0 when unknown,
+                                   // including an rtpmap without one (tolerated, RFC 4475 sdp01)
+    std::uint16_t channels = 0;    // audio channels: rtpmap encoding parameters, else the static
+                                   // table's for a static PT without rtpmap; 0 when not stated
+    std::string_view rtpmap_line;  // whole a=rtpmap line incl. line end; empty when none
+    std::string_view fmtp;         // a=fmtp parameters (after "<pt> "); empty when none
+    std::string_view fmtp_line;    // whole a=fmtp line incl. line end; empty when none
 };
 
 /// One media description: an m= line and the lines up to the next m= (RFC 4566 §5.14).
@@ -164,18 +165,18 @@ struct Media {
     std::string_view section;       // this m= line through the line before the next m=
     Connection connection;          // media-level c= (the first one); see Sdp::connection_for
     Direction direction = Direction::unspecified;  // media-level attribute only
-    std::uint32_t ptime = 0;        // a=ptime in ms (fraction dropped), 0 when absent
-    std::uint32_t maxptime = 0;     // a=maxptime in ms, 0 when absent
-    std::uint16_t first_format = 0; // index into the Sdp's format table
+    std::uint32_t ptime = 0;         // a=ptime in ms (fraction dropped), 0 when absent
+    std::uint32_t maxptime = 0;      // a=maxptime in ms, 0 when absent
+    std::uint16_t first_format = 0;  // index into the Sdp's format table
     std::uint16_t format_count = 0;
-    bool is_rtp() const noexcept;   // proto is RTP/AVP, RTP/SAVP, RTP/AVPF, ... (formats are PTs)
+    bool is_rtp() const noexcept;  // proto is RTP/AVP, RTP/SAVP, RTP/AVPF, ... (formats are PTs)
 };
 
 /// A static RTP payload type of RFC 3551 §6 (tables 4 and 5).
 struct StaticPayload {
     std::string_view encoding;
     std::uint32_t clock;
-    std::uint16_t channels;   // 0 for video
+    std::uint16_t channels;  // 0 for video
 };
 /// The RFC 3551 assignment of a static payload type, or null (unassigned or dynamic).
 const StaticPayload* static_payload(int pt) noexcept;
@@ -191,9 +192,9 @@ std::string_view codec_name(Codec c) noexcept;
 /// A parsed SDP body. About 12 KB (the format table): keep one per worker, parse into it, reuse
 /// it rather than putting one on a small stack.
 class Sdp {
-public:
-    static constexpr std::size_t kMaxMedia = 16;     // m= lines
-    static constexpr std::size_t kMaxFormats = 96;   // formats over all m= lines
+  public:
+    static constexpr std::size_t kMaxMedia = 16;    // m= lines
+    static constexpr std::size_t kMaxFormats = 96;  // formats over all m= lines
 
     /// Parse a whole body. Accepts CRLF and bare LF line ends (RFC 4566 §5 says parsers SHOULD),
     /// trailing SP/HTAB on a line and runs of SP/HTAB between fields; skips empty lines; ignores
@@ -239,7 +240,7 @@ public:
     static bool find_attribute(std::string_view section, std::string_view name,
                                Attribute& out) noexcept;
 
-private:
+  private:
     Reason fail(Reason r) noexcept {
         reason_ = r;
         return r;

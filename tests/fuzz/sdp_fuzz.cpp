@@ -28,13 +28,12 @@ using namespace palisade;
 // Built with -DPALISADE_FUZZ_DEBUG (without libFuzzer; see README.md), a broken invariant names
 // its line before trapping, and main() below replays the files named on the command line.
 #ifdef PALISADE_FUZZ_DEBUG
-#define FUZZ_CHECK(cond)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            __builtin_fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-                              #cond);                                                  \
-            __builtin_trap();                                                          \
-        }                                                                              \
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            __builtin_fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
+            __builtin_trap();                                                                      \
+        }                                                                                          \
     } while (0)
 #else
 #define FUZZ_CHECK(cond)               \
@@ -190,7 +189,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         usable += o.usable;
         rejected += o.rejected;
         FUZZ_CHECK(!(o.usable && o.rejected));
-        if (o.usable) FUZZ_CHECK(o.kind == sdp::MediaKind::audio && o.preferred != sdp::Codec::other);
+        if (o.usable)
+            FUZZ_CHECK(o.kind == sdp::MediaKind::audio && o.preferred != sdp::Codec::other);
     }
     FUZZ_CHECK(usable == first.usable_audio && rejected == first.rejected);
 
@@ -202,7 +202,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(msg2.parse(edited) == sip::ParseStatus::ok);
     sdp::Sdp sdp2;
     FUZZ_CHECK(sdp2.parse(msg2.body()) == sdp::Reason::none);
-    FUZZ_CHECK(sdp2.media_count() == sdp.media_count());   // m= lines are never removed
+    FUZZ_CHECK(sdp2.media_count() == sdp.media_count());  // m= lines are never removed
     check_sdp(sdp2, msg2.body());
 
     std::vector<char> scratch2(msg2.body().size() + 1);
@@ -228,7 +228,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::ifstream file(argv[i], std::ios::binary);
-        const std::string input((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        const std::string input((std::istreambuf_iterator<char>(file)),
+                                std::istreambuf_iterator<char>());
         std::fprintf(stderr, "%s\n", argv[i]);
         LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
     }

@@ -34,13 +34,12 @@ using namespace palisade::sip;
 // Built with -DPALISADE_FUZZ_DEBUG (without libFuzzer; see README.md), a broken invariant names
 // its line before trapping, and main() below replays the files named on the command line.
 #ifdef PALISADE_FUZZ_DEBUG
-#define FUZZ_CHECK(cond)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            __builtin_fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-                              #cond);                                                  \
-            __builtin_trap();                                                          \
-        }                                                                              \
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            __builtin_fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
+            __builtin_trap();                                                                      \
+        }                                                                                          \
     } while (0)
 #else
 #define FUZZ_CHECK(cond)               \
@@ -70,7 +69,7 @@ void check_params(std::string_view params, std::string_view in) {
         touch(p.name, in);
         touch(p.value, in);
         touch(unquote(p.value), in);
-        if (++n > 4096) __builtin_trap();   // must terminate
+        if (++n > 4096) __builtin_trap();  // must terminate
     }
     (void)params_well_formed(params);
     Param p;
@@ -100,7 +99,7 @@ void check_port(std::string_view port_text, std::uint16_t port) {
 
 void check_uri(const Uri& u, std::string_view in) {
     if (u.scheme == UriScheme::sip || u.scheme == UriScheme::sips) {
-        FUZZ_CHECK(!u.host.empty());   // RFC 3261 §19.1.1: the host is mandatory
+        FUZZ_CHECK(!u.host.empty());  // RFC 3261 §19.1.1: the host is mandatory
         check_host(u.host, u.host_kind);
         check_port(u.port_text, u.port);
     }
@@ -182,9 +181,9 @@ void parse_field_value(std::string_view v, std::string_view in) {
     touch(v, in);
     DigestCredentials dc;
     if (parse_credentials(v, dc) == Reason::none) {
-        for (std::string_view s : {dc.scheme, dc.username, dc.realm, dc.nonce, dc.uri, dc.response,
-                                   dc.algorithm, dc.cnonce, dc.opaque, dc.qop, dc.nc_text,
-                                   dc.userhash, dc.params})
+        for (std::string_view s :
+             {dc.scheme, dc.username, dc.realm, dc.nonce, dc.uri, dc.response, dc.algorithm,
+              dc.cnonce, dc.opaque, dc.qop, dc.nc_text, dc.userhash, dc.params})
             touch(s, v);
     }
     DigestChallenge ch;
@@ -235,7 +234,8 @@ void check_message(const Message& msg, std::string_view in) {
     FUZZ_CHECK(msg.header_count() <= Message::kMaxHeaders);
     if (msg.is_request()) {
         FUZZ_CHECK(msg.status_code() == 0);
-        FUZZ_CHECK(msg.method() == Method::unknown || method_name(msg.method()) == msg.method_text());
+        FUZZ_CHECK(msg.method() == Method::unknown ||
+                   method_name(msg.method()) == msg.method_text());
     } else {
         FUZZ_CHECK(msg.status_code() >= 100 && msg.status_code() <= 699);
     }
@@ -247,7 +247,7 @@ void check_message(const Message& msg, std::string_view in) {
         touch(f.line, in);
         touch(f.name, f.line);
         touch(f.value, f.line);
-        FUZZ_CHECK(f.line.data() >= prev_end);   // fields in order, not overlapping
+        FUZZ_CHECK(f.line.data() >= prev_end);  // fields in order, not overlapping
         prev_end = f.line.data() + f.line.size();
         FUZZ_CHECK(prev_end <= in.data() + msg.headers_end());
         FUZZ_CHECK(f.name.data() == f.line.data());
@@ -279,7 +279,7 @@ void check_message(const Message& msg, std::string_view in) {
                     FUZZ_CHECK(c != ' ' && c != '\t' && c != '\r' && c != '\n');
             }
             parse_value(v, in);
-            if (++values > in.size() + 1) __builtin_trap();   // must terminate
+            if (++values > in.size() + 1) __builtin_trap();  // must terminate
         }
         (void)has_token(msg, hid, "timer");
     }
@@ -301,7 +301,7 @@ void check_validated(const Message& msg) {
     FUZZ_CHECK(parse_via(top_via, via) == Reason::none);
     CSeq cs;
     FUZZ_CHECK(parse_cseq(msg.find(HeaderId::cseq)->value, cs) == Reason::none);
-    if (msg.is_request()) FUZZ_CHECK(cs.method_text == msg.method_text());   // §8.2.1 ... CSeq
+    if (msg.is_request()) FUZZ_CHECK(cs.method_text == msg.method_text());  // §8.2.1 ... CSeq
     NameAddr na;
     FUZZ_CHECK(parse_name_addr(msg.find(HeaderId::from)->value, na) == Reason::none);
     FUZZ_CHECK(parse_name_addr(msg.find(HeaderId::to)->value, na) == Reason::none);
@@ -333,8 +333,8 @@ void check_validate_and_build(const Message& msg, std::string_view in) {
     // A response to a valid request frames again (RFC 3261 §8.2.6.2 copies Via, From, To,
     // Call-ID and CSeq as written).
     std::vector<char> out(in.size() + 512);
-    const std::size_t n = build_response(msg, 404, "Not Found", "abc123", "Allow: INVITE\r\n",
-                                         {}, out);
+    const std::size_t n =
+        build_response(msg, 404, "Not Found", "abc123", "Allow: INVITE\r\n", {}, out);
     if (n == 0) return;
     FUZZ_CHECK(n <= out.size());
     Message resp;
@@ -479,7 +479,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::ifstream file(argv[i], std::ios::binary);
-        const std::string input((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        const std::string input((std::istreambuf_iterator<char>(file)),
+                                std::istreambuf_iterator<char>());
         std::fprintf(stderr, "%s\n", argv[i]);
         LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
     }

@@ -76,7 +76,7 @@ TEST(SdpFilter, G729OnlyIsRejectedAndLeavesNoUsableAudio) {
         "a=fmtp:18 annexb=no\r\n");
     Filtered r(in);
     EXPECT_EQ(r.result.reason, Reason::none);
-    EXPECT_EQ(r.result.usable_audio, 0u);   // -> 488
+    EXPECT_EQ(r.result.usable_audio, 0u);  // -> 488
     EXPECT_EQ(r.result.rejected, 1u);
     EXPECT_EQ(r.result.kept, 0);
     EXPECT_TRUE(r.result.streams[0].rejected);
@@ -101,7 +101,7 @@ TEST(SdpFilter, G729AndPcmaKeepsPcmaOnly) {
     EXPECT_EQ(r.result.kept, codec_bit(Codec::pcma));
     EXPECT_EQ(r.result.streams[0].removed, 1);
     EXPECT_EQ(r.result.streams[0].preferred, Codec::pcma);
-    EXPECT_EQ(r.result.edits, 2u);   // the format list, and one erase for two adjacent lines
+    EXPECT_EQ(r.result.edits, 2u);  // the format list, and one erase for two adjacent lines
     EXPECT_EQ(r.out, invite(sdp_body("m=audio 49170 RTP/AVP 8\r\n"
                                      "a=rtpmap:8 PCMA/8000\r\n"
                                      "a=ptime:20\r\n")));
@@ -158,13 +158,14 @@ TEST(SdpFilter, LinphoneOfferKeepsG711AndNarrowbandTelephoneEvent) {
     EXPECT_EQ(r.result.usable_audio, 1u);
     EXPECT_EQ(r.result.streams[0].removed, 6);
     EXPECT_EQ(r.result.streams[0].preferred, Codec::pcma);
-    EXPECT_EQ(r.result.edits, 2u);   // m= list + one erase for the nine adjacent lines
-    EXPECT_EQ(r.out, invite(sdp_body(
-                         "a=rtcp-xr:rcvr-rtt=all:10000 stat-summary=loss,dup,jitt,TTL voip-metrics\r\n"
-                         "m=audio 7078 RTP/AVP 8 0 100\r\n"
-                         "a=rtpmap:100 telephone-event/8000\r\n"
-                         "a=rtcp-fb:* trr-int 1000\r\n"
-                         "a=rtcp-fb:* ccm tmmbr\r\n")));
+    EXPECT_EQ(r.result.edits, 2u);  // m= list + one erase for the nine adjacent lines
+    EXPECT_EQ(r.out,
+              invite(sdp_body(
+                  "a=rtcp-xr:rcvr-rtt=all:10000 stat-summary=loss,dup,jitt,TTL voip-metrics\r\n"
+                  "m=audio 7078 RTP/AVP 8 0 100\r\n"
+                  "a=rtpmap:100 telephone-event/8000\r\n"
+                  "a=rtcp-fb:* trr-int 1000\r\n"
+                  "a=rtcp-fb:* ccm tmmbr\r\n")));
 }
 
 TEST(SdpFilter, RtcpFbOfRemovedPayloadTypesIsErased) {
@@ -209,7 +210,7 @@ TEST(SdpFilter, T38ImageStreamIsRejected) {
     EXPECT_TRUE(offers_t38(r.sdp));
     EXPECT_EQ(r.result.usable_audio, 0u);
     EXPECT_EQ(r.result.rejected, 1u);
-    EXPECT_FALSE(r.result.streams[0].rejected);   // was already 0: not ours
+    EXPECT_FALSE(r.result.streams[0].rejected);  // was already 0: not ours
     EXPECT_TRUE(r.result.streams[1].rejected);
     EXPECT_EQ(r.out, invite(sdp_body("m=audio 0 RTP/AVP 8\r\n"
                                      "m=image 0 udptl t38\r\n"
@@ -237,15 +238,14 @@ TEST(SdpFilter, TwoAudioStreamsOneRejected) {
     Filtered r(in);
     EXPECT_EQ(r.result.usable_audio, 1u);
     EXPECT_EQ(r.result.rejected, 1u);
-    EXPECT_TRUE(r.result.streams[0].rejected);   // G.722 + telephone-event: no G.711
+    EXPECT_TRUE(r.result.streams[0].rejected);  // G.722 + telephone-event: no G.711
     EXPECT_TRUE(r.result.streams[1].usable);
     EXPECT_EQ(r.result.streams[1].kept, codec_bit(Codec::pcmu));
-    EXPECT_EQ(r.out, invite(sdp_body(
-                         "m=audio 0 RTP/AVP 9 97\r\n"
-                         "a=rtpmap:97 telephone-event/8000\r\n"
-                         "m=audio 4002 RTP/SAVP 0\r\n"
-                         "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
-                         "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n")));
+    EXPECT_EQ(r.out, invite(sdp_body("m=audio 0 RTP/AVP 9 97\r\n"
+                                     "a=rtpmap:97 telephone-event/8000\r\n"
+                                     "m=audio 4002 RTP/SAVP 0\r\n"
+                                     "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                                     "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n")));
 }
 
 TEST(SdpFilter, DynamicPcmaAndBareLfBody) {
@@ -267,8 +267,8 @@ TEST(SdpFilter, NonRtpAudioIsRejected) {
 }
 
 TEST(SdpFilter, ScratchTooSmallLeavesEditListUntouched) {
-    const std::string datagram = invite(sdp_body(
-        "m=audio 4000 RTP/AVP 0 8 18\r\na=rtpmap:18 G729/8000\r\n"));
+    const std::string datagram =
+        invite(sdp_body("m=audio 4000 RTP/AVP 0 8 18\r\na=rtpmap:18 G729/8000\r\n"));
     sip::Message msg;
     ASSERT_EQ(msg.parse(datagram), sip::ParseStatus::ok);
     Sdp sdp;
@@ -278,7 +278,7 @@ TEST(SdpFilter, ScratchTooSmallLeavesEditListUntouched) {
     const FilterResult res = filter_codecs(sdp, edits, small);
     EXPECT_EQ(res.reason, Reason::scratch_too_small);
     EXPECT_TRUE(edits.empty());
-    std::array<char, 3> exact{};   // "8 0"
+    std::array<char, 3> exact{};  // "8 0"
     const FilterResult ok = filter_codecs(sdp, edits, exact);
     EXPECT_EQ(ok.reason, Reason::none);
     EXPECT_EQ(ok.scratch_used, 3u);
@@ -321,7 +321,7 @@ TEST(SdpFilter, OffersT38) {
     ASSERT_EQ(sdp.parse(audio), Reason::none);
     EXPECT_FALSE(offers_t38(sdp));
     ASSERT_EQ(sdp.parse(rejected), Reason::none);
-    EXPECT_FALSE(offers_t38(sdp));   // a rejected image stream offers nothing
+    EXPECT_FALSE(offers_t38(sdp));  // a rejected image stream offers nothing
     ASSERT_EQ(sdp.parse(both), Reason::none);
     EXPECT_TRUE(offers_t38(sdp));
     ASSERT_EQ(sdp.parse(tcp), Reason::none);

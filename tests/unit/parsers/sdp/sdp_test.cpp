@@ -133,7 +133,7 @@ TEST(SdpParse, LinphoneOfferStaticAndDynamicLookup) {
     const Media& m = sdp.media(0);
     ASSERT_EQ(m.format_count, 9);
     EXPECT_EQ(m.direction, Direction::unspecified);
-    EXPECT_EQ(sdp.direction_for(m), Direction::sendrecv);   // RFC 3264 §5.1 default
+    EXPECT_EQ(sdp.direction_for(m), Direction::sendrecv);  // RFC 3264 §5.1 default
 
     // Static PTs without rtpmap take their RFC 3551 names.
     const Format* pcmu = sdp.find_format(m, 0);
@@ -187,7 +187,7 @@ TEST(SdpParse, BaresipAnswerIpv6MediaLevelConnectionAndVideo) {
     EXPECT_EQ(audio.connection.addr_type, AddrType::ip6);
     EXPECT_EQ(audio.connection.address, "2001:db8::5");
     EXPECT_EQ(sdp.connection_for(audio), &audio.connection);
-    EXPECT_EQ(sdp.direction_for(audio), Direction::recvonly);   // inherited from session
+    EXPECT_EQ(sdp.direction_for(audio), Direction::recvonly);  // inherited from session
     EXPECT_EQ(audio.section.substr(0, 7), "m=audio");
     EXPECT_EQ(audio.section.substr(audio.section.size() - 12), "a=ptime:20\r\n");
 
@@ -293,10 +293,10 @@ TEST(SdpParse, T38ImageStreamHasTokenFormats) {
 TEST(SdpParse, RtpmapOverridesStaticAndAppliesOnlyToItsMedia) {
     const std::string s =
         "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
-        "a=rtpmap:0 PCMA/8000\r\n"   // session level: ignored
+        "a=rtpmap:0 PCMA/8000\r\n"  // session level: ignored
         "m=audio 4000 RTP/AVP 0 8\r\n"
-        "a=rtpmap:8 PCMA/16000\r\n"   // wideband variant: not G.711
-        "a=rtpmap:9 G722/8000\r\n"    // PT not in the m= line: ignored
+        "a=rtpmap:8 PCMA/16000\r\n"  // wideband variant: not G.711
+        "a=rtpmap:9 G722/8000\r\n"   // PT not in the m= line: ignored
         "m=audio 4002 RTP/AVP 8\r\n"
         "a=rtpmap:8 PCMA/8000/1\r\n";
     Sdp sdp;
@@ -316,13 +316,13 @@ TEST(SdpParse, RtpmapWithoutClockIsToleratedButNeverG711) {
     // RFC 4475 §3.3.15 (sdp01) carries "a=rtpmap:31 LPC"; the message is valid SIP.
     const std::string body =
         with_head("m=audio 4000 RTP/AVP 8 31\r\na=rtpmap:31 LPC\r\na=rtpmap:8 PCMA\r\n");
-    Sdp sdp;   // slices point into `body`, which must outlive it
+    Sdp sdp;  // slices point into `body`, which must outlive it
     ASSERT_EQ(sdp.parse(body), Reason::none);
     const Format* lpc = sdp.find_format(sdp.media(0), 31);
     EXPECT_EQ(lpc->encoding, "LPC");
     EXPECT_EQ(lpc->clock, 0u);
     const Format* pcma = sdp.find_format(sdp.media(0), 8);
-    EXPECT_EQ(pcma->clock, 0u);   // the rtpmap overrides the static entry, clock unknown
+    EXPECT_EQ(pcma->clock, 0u);  // the rtpmap overrides the static entry, clock unknown
     EXPECT_EQ(codec_of(*pcma), Codec::other);
 }
 
@@ -345,7 +345,6 @@ struct BadCase {
     Reason want;
 };
 
-
 class SdpMalformed : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(SdpMalformed, IsRefusedWithItsReason) {
@@ -358,8 +357,7 @@ TEST_P(SdpMalformed, IsRefusedWithItsReason) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, SdpMalformed,
     ::testing::Values(
-        BadCase{"empty", "", Reason::empty},
-        BadCase{"blank", "\r\n\r\n", Reason::empty},
+        BadCase{"empty", "", Reason::empty}, BadCase{"blank", "\r\n\r\n", Reason::empty},
         BadCase{"no_v", "o=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n", Reason::missing_version},
         BadCase{"v1", "v=1\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n", Reason::bad_version},
         BadCase{"second_v", with_head("v=0\r\n"), Reason::bad_version},
@@ -378,7 +376,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"origin_extra", "v=0\r\no=- 1 1 IN IP4 1.2.3.4 x\r\ns=-\r\n", Reason::bad_origin},
         BadCase{"origin_nonnumeric_id", "v=0\r\no=- 1a 1 IN IP4 1.2.3.4\r\ns=-\r\n",
                 Reason::bad_origin},
-        BadCase{"origin_twice", "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n",
+        BadCase{"origin_twice",
+                "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n",
                 Reason::bad_origin},
         BadCase{"conn_nettype", with_head("c=ATM IP4 1.2.3.4\r\n"), Reason::bad_connection},
         BadCase{"conn_addrtype", with_head("c=IN IPX 1.2.3.4\r\n"), Reason::bad_connection},
@@ -402,16 +401,17 @@ INSTANTIATE_TEST_SUITE_P(
                 Reason::bad_rtpmap},
         BadCase{"rtpmap_no_name", with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96\r\n"),
                 Reason::bad_rtpmap},
-        BadCase{"rtpmap_zero_clock",
-                with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/0\r\n"), Reason::bad_rtpmap},
+        BadCase{"rtpmap_zero_clock", with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/0\r\n"),
+                Reason::bad_rtpmap},
         BadCase{"rtpmap_pt_big", with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:300 x/8000\r\n"),
                 Reason::bad_rtpmap},
-        BadCase{"rtpmap_extra",
-                with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 x/8000 y\r\n"), Reason::bad_rtpmap},
+        BadCase{"rtpmap_extra", with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 x/8000 y\r\n"),
+                Reason::bad_rtpmap},
         BadCase{"rtpmap_bad_channels",
                 with_head("m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 x/8000/two\r\n"),
                 Reason::bad_rtpmap},
-        BadCase{"fmtp_empty", with_head("m=audio 4000 RTP/AVP 96\r\na=fmtp:\r\n"), Reason::bad_fmtp},
+        BadCase{"fmtp_empty", with_head("m=audio 4000 RTP/AVP 96\r\na=fmtp:\r\n"),
+                Reason::bad_fmtp},
         BadCase{"ptime_alpha", with_head("m=audio 4000 RTP/AVP 0\r\na=ptime:twenty\r\n"),
                 Reason::bad_ptime},
         BadCase{"ptime_dot", with_head("m=audio 4000 RTP/AVP 0\r\na=ptime:20.\r\n"),
