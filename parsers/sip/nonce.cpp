@@ -48,15 +48,6 @@ void be64(std::uint64_t v, unsigned char* out) noexcept {
     for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<unsigned char>(v);
 }
 
-constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 }  // namespace
 
 NonceCodec::NonceCodec(std::string_view secret, std::uint16_t issuer) noexcept : issuer_(issuer) {
@@ -145,32 +136,40 @@ NonceStatus NonceCodec::check(std::string_view nonce, std::uint64_t now_s, Nonce
 
 // ---- NonceCountTable ----
 
-NonceCountTable::NonceCountTable(std::size_t slots) {
+NonceCountTable::NonceCountTable(std::size_t slots, std::size_t partitions) {
     std::size_t n = 64;
     while (n < slots) n <<= 1;
+    std::size_t p = 1;
+    while (p < partitions && p * 2 <= n / 16) p <<= 1;
     slots_.reset(new std::atomic<std::uint64_t>[n]);
     for (std::size_t i = 0; i < n; ++i) slots_[i].store(0, std::memory_order_relaxed);
     mask_ = n - 1;
+    partitions_ = p;
+    const std::size_t psize = n / p;
+    while ((std::size_t{1} << partition_shift_) < psize) ++partition_shift_;
 }
 
 bool NonceCountTable::accept(const NonceInfo& info, std::uint32_t nc) noexcept {
     if (nc == 0) return false;
-    const std::uint64_t h = mix64(info.id ^ (static_cast<std::uint64_t>(info.expiry_s) << 32));
-    // Ordinal: expiry seconds (24 low bits, serial arithmetic: ordered within ±97 days) and 8
-    // bits of the nonce hash, so two nonces sharing a slot are told apart and ordered by age.
-    // Never 0, which marks an empty slot.
-    std::uint32_t ordinal = (info.expiry_s << 8) | static_cast<std::uint32_t>(h >> 56);
-    if (ordinal == 0) ordinal = 1;
-    std::atomic<std::uint64_t>& slot = slots_[h & mask_];
-    const std::uint64_t want = static_cast<std::uint64_t>(ordinal) << 32 | nc;
+    const std::uint64_t issuer = info.id >> 48;
+    const std::uint64_t counter = info.id & 0xffffffffffffull;
+    const std::size_t psize = std::size_t{1} << partition_shift_;
+    const std::size_t index = static_cast<std::size_t>(issuer & (partitions_ - 1)) * psize +
+                              static_cast<std::size_t>(counter & (psize - 1));
+    // Lap: which pass over the partition this nonce belongs to (serial arithmetic: ordered
+    // within 2^31 laps).
+    std::uint32_t lap = static_cast<std::uint32_t>((counter >> partition_shift_) + 1);
+    if (lap == 0) lap = 1;  // 0 marks an empty slot (reached only after 2^32 laps)
+    std::atomic<std::uint64_t>& slot = slots_[index];
+    const std::uint64_t want = static_cast<std::uint64_t>(lap) << 32 | nc;
     std::uint64_t cur = slot.load(std::memory_order_acquire);
     for (;;) {
-        const std::uint32_t cur_ord = static_cast<std::uint32_t>(cur >> 32);
+        const std::uint32_t cur_lap = static_cast<std::uint32_t>(cur >> 32);
         const std::uint32_t cur_nc = static_cast<std::uint32_t>(cur);
         if (cur != 0) {
-            if (cur_ord == ordinal) {
+            if (cur_lap == lap) {
                 if (nc <= cur_nc) return false;  // replayed or lower count
-            } else if (static_cast<std::int32_t>(ordinal - cur_ord) < 0) {
+            } else if (static_cast<std::int32_t>(lap - cur_lap) < 0) {
                 return false;  // an older nonce whose slot a newer one took: history gone
             }
         }

@@ -10,14 +10,18 @@
 // altered nonce fails the MAC; an expired one is recognised as ours but stale (RFC 7616 §3.3
 // stale=true, the client retries with the new nonce without asking the user).
 //
-// Nonce-count table: a fixed array of std::atomic<uint64_t>; slot = hash(nonce) & mask; each
-// entry holds (ordinal, nc) where ordinal is a 32-bit value ordered by nonce expiry. accept()
-// is an atomic max by CAS: a nonce-count is accepted only when (ordinal, nc) is strictly above
-// what the slot holds for the same ordinal, or the nonce is newer than the slot's occupant.
-// Hence a given (nonce, nc) is accepted at most once, whichever thread verifies it. An older
-// nonce whose slot was taken by a newer one is refused (its history is gone): the client gets
-// stale=true and a fresh nonce, never a replay window. Size the table so that live nonces are
-// a small fraction of its slots (default 2^20 slots = 8 MiB).
+// Nonce-count table: a fixed array of std::atomic<uint64_t>, split into partitions, one per
+// issuer (issuer mod partitions). The slot of a nonce is chosen from its id: its issuer's
+// partition, at (counter mod partition size), so consecutive nonces of one issuer take
+// consecutive slots and a slot is reused only by a nonce issued a whole partition later (the
+// "lap": counter / partition size). Each entry holds (lap, nc); accept() is an atomic max by
+// CAS: a nonce-count is accepted only when it is above the count recorded for the same lap, or
+// the nonce is of a later lap than the slot's occupant. Hence a given (nonce, nc) is accepted at
+// most once, whichever thread verifies it, and nonces are forgotten strictly oldest first: a
+// nonce issued more than a partition ago is refused (stale=true, the client gets a fresh nonce
+// and retries: one extra round trip, never a replay window). The id is inside the MAC, so no
+// client can choose its slot. Default 2^22 slots (32 MiB) in 4 partitions: the control plane's
+// partition remembers its last 1,048,576 nonces.
 #pragma once
 
 #include <atomic>
@@ -75,8 +79,9 @@ private:
 /// The shared nonce-count high-water marks (DESIGN.md §2). Any thread.
 class NonceCountTable {
 public:
-    /// A table of `slots` entries (rounded up to a power of two, at least 64).
-    explicit NonceCountTable(std::size_t slots = std::size_t{1} << 20);
+    /// A table of `slots` entries (rounded up to a power of two, at least 64) in `partitions`
+    /// partitions (rounded up to a power of two; at most slots / 16).
+    explicit NonceCountTable(std::size_t slots = std::size_t{1} << 22, std::size_t partitions = 4);
 
     /// Records nonce-count `nc` (> 0) for the nonce `info`; true when it was never accepted
     /// before for this nonce and is above every count accepted for it so far (RFC 7616 §3.4:
@@ -92,6 +97,8 @@ public:
 private:
     std::unique_ptr<std::atomic<std::uint64_t>[]> slots_;
     std::size_t mask_ = 0;
+    std::size_t partitions_ = 1;       // power of two
+    unsigned partition_shift_ = 0;     // log2(partition size)
 };
 
 }  // namespace palisade::sip
