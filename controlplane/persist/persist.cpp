@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <utility>
 #include <vector>
@@ -17,9 +19,7 @@ constexpr const char* kSchema =
     " username TEXT NOT NULL, uri TEXT NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL, ip INTEGER NOT NULL, port INTEGER NOT NULL,"
     " iface INTEGER NOT NULL, q INTEGER NOT NULL, PRIMARY KEY(username, uri)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS counts("
-    " unit INTEGER NOT NULL, bucket INTEGER NOT NULL, trunk TEXT NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY(unit, bucket, trunk)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS windows(trunk TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
 
@@ -47,6 +47,60 @@ std::string_view column_text(sqlite3_stmt* s, int i) {
 
 void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+using Buckets = std::vector<std::pair<std::uint32_t, std::uint32_t>>;  // (bucket, count), ascending
+
+void add_bucket(Buckets& v, std::uint32_t bucket, std::uint32_t n) {
+    auto it = std::lower_bound(v.begin(), v.end(), bucket, [](const auto& p, std::uint32_t b) { return p.first < b; });
+    if (it != v.end() && it->first == bucket) {
+        it->second += n;
+    } else {
+        v.insert(it, {bucket, n});
+    }
+}
+
+// Drops the buckets that left the window at `now` (bucket numbers); true when any was dropped.
+bool prune_buckets(Buckets& v, std::uint32_t now, std::uint32_t span) {
+    const auto before = v.size();
+    std::erase_if(v, [&](const auto& p) { return p.first <= now && now - p.first >= span; });
+    return v.size() != before;
+}
+
+// Blob of one trunk's windows: version (1 octet, = 1), then for minutes and then hours a count
+// (u32) and that many (bucket u32, count u32) pairs; host byte order (the file is local state).
+void encode_windows(const Buckets& minutes, const Buckets& hours, std::string& out) {
+    out.clear();
+    out.push_back(1);
+    for (const Buckets* v : {&minutes, &hours}) {
+        const auto n = static_cast<std::uint32_t>(v->size());
+        out.append(reinterpret_cast<const char*>(&n), 4);
+        for (const auto& [b, c] : *v) {
+            out.append(reinterpret_cast<const char*>(&b), 4);
+            out.append(reinterpret_cast<const char*>(&c), 4);
+        }
+    }
+}
+
+bool decode_windows(const unsigned char* p, std::size_t len, Buckets& minutes, Buckets& hours) {
+    if (len < 9 || p[0] != 1) return false;
+    std::size_t at = 1;
+    for (Buckets* v : {&minutes, &hours}) {
+        std::uint32_t n = 0;
+        if (len - at < 4) return false;
+        std::memcpy(&n, p + at, 4);
+        at += 4;
+        if (n > (len - at) / 8 || n > 1024) return false;
+        v->clear();
+        for (std::uint32_t i = 0; i < n; ++i, at += 8) {
+            std::uint32_t b = 0, c = 0;
+            std::memcpy(&b, p + at, 4);
+            std::memcpy(&c, p + at + 4, 4);
+            if (!v->empty() && b <= v->back().first) return false;  // ascending, no duplicates
+            v->emplace_back(b, c);
+        }
+    }
+    return at == len;
 }
 
 }  // namespace
@@ -81,11 +135,33 @@ struct Persist::Pending {
 struct Persist::Statements {
     sqlite3_stmt* upsert = nullptr;
     sqlite3_stmt* remove = nullptr;
-    sqlite3_stmt* count = nullptr;
+    sqlite3_stmt* put_windows = nullptr;
+    sqlite3_stmt* drop_windows = nullptr;
     ~Statements() {
         sqlite3_finalize(upsert);
         sqlite3_finalize(remove);
-        sqlite3_finalize(count);
+        sqlite3_finalize(put_windows);
+        sqlite3_finalize(drop_windows);
+    }
+};
+
+// Every trunk's counted calls, mirrored in memory (commit_mu_): the writer rewrites a trunk's one
+// row from it. Loaded whole at open(), so a commit never overwrites history it has not read.
+struct Persist::WindowStore {
+    struct Trunk {
+        Buckets minutes;  // the hour window
+        Buckets hours;    // the day and week windows
+        bool dirty = false;
+    };
+    std::unordered_map<std::string, Trunk> trunks;
+    std::vector<std::string> dirty;
+    std::uint64_t bad_rows = 0;
+
+    void touch(const std::string& id, Trunk& t) {
+        if (!t.dirty) {
+            t.dirty = true;
+            dirty.push_back(id);
+        }
     }
 };
 
@@ -100,13 +176,15 @@ std::string binding_key(std::string_view username, std::string_view uri) {
 }
 }  // namespace
 
-Persist::Persist(PersistOptions options) : options_(std::move(options)), pending_(new Pending) {}
+Persist::Persist(PersistOptions options)
+    : options_(std::move(options)), windows_(new WindowStore), pending_(new Pending) {}
 
 Persist::~Persist() {
     stop();
     delete st_;
     if (db_ != nullptr) sqlite3_close(db_);
     delete pending_;
+    delete windows_;
 }
 
 bool Persist::exec(const char* sql, std::string* error) {
@@ -144,9 +222,33 @@ bool Persist::open(std::string& error) {
                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 &st_->upsert) &&
            prep("DELETE FROM bindings WHERE username = ?1 AND uri = ?2", &st_->remove) &&
-           prep("INSERT INTO counts(unit, bucket, trunk, n) VALUES(?1, ?2, ?3, ?4)"
-                " ON CONFLICT(unit, bucket, trunk) DO UPDATE SET n = n + excluded.n",
-                &st_->count);
+           prep("INSERT OR REPLACE INTO windows(trunk, data) VALUES(?1, ?2)", &st_->put_windows) &&
+           prep("DELETE FROM windows WHERE trunk = ?1", &st_->drop_windows) && read_windows(error);
+}
+
+bool Persist::read_windows(std::string& error) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT trunk, data FROM windows", -1, &s, nullptr) != SQLITE_OK) {
+        error = options_.path + ": " + sqlite3_errmsg(db_);
+        return false;
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        WindowStore::Trunk t;
+        const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(s, 1));
+        if (p == nullptr ||
+            !decode_windows(p, static_cast<std::size_t>(sqlite3_column_bytes(s, 1)), t.minutes, t.hours)) {
+            ++windows_->bad_rows;  // a damaged row: that trunk starts from zero
+            continue;
+        }
+        windows_->trunks.insert_or_assign(std::string(column_text(s, 0)), std::move(t));
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        error = options_.path + ": " + sqlite3_errmsg(db_);
+        return false;
+    }
+    return true;
 }
 
 bool Persist::load(std::uint64_t now_s, const std::function<void(const BindingView&)>& on_binding,
@@ -188,24 +290,17 @@ bool Persist::load(std::uint64_t now_s, const std::function<void(const BindingVi
         error = options_.path + ": " + sqlite3_errmsg(db_);
         return false;
     }
-    if (sqlite3_prepare_v2(db_, "SELECT unit, bucket, trunk, n FROM counts", -1, &s, nullptr) != SQLITE_OK) {
-        error = options_.path + ": " + sqlite3_errmsg(db_);
-        return false;
-    }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const int unit = sqlite3_column_int(s, 0);
-        if (unit != 0 && unit != 1) continue;  // a row this version does not know: ignored
-        const auto u = static_cast<CountUnit>(unit);
-        const auto bucket = static_cast<std::uint32_t>(sqlite3_column_int64(s, 1));
-        const auto n = static_cast<std::uint32_t>(sqlite3_column_int64(s, 3));
-        if (!in_window(u, bucket, now_s) || n == 0) continue;
-        ++ls.count_rows;
-        if (on_count) on_count(column_text(s, 2), u, bucket, n);
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        error = options_.path + ": " + sqlite3_errmsg(db_);
-        return false;
+    for (const auto& [id, t] : windows_->trunks) {
+        for (const auto& [b, n] : t.minutes) {
+            if (n == 0 || !in_window(CountUnit::minute, b, now_s)) continue;
+            ++ls.count_rows;
+            if (on_count) on_count(id, CountUnit::minute, b, n);
+        }
+        for (const auto& [b, n] : t.hours) {
+            if (n == 0 || !in_window(CountUnit::hour, b, now_s)) continue;
+            ++ls.count_rows;
+            if (on_count) on_count(id, CountUnit::hour, b, n);
+        }
     }
     if (stats != nullptr) *stats = ls;
     if (ls.expired > 0) prune(now_s);
@@ -249,9 +344,17 @@ void Persist::record_call_counted(std::string_view trunk_id, std::uint64_t at_s)
     ++pending_->counts[std::move(h)];
 }
 
-bool Persist::commit_batch(Pending& batch) {
-    if (batch.size() == 0) return true;
+bool Persist::commit_batch(Pending& batch, std::uint64_t now_s) {
+    if (batch.size() == 0 && windows_->dirty.empty()) return true;
     const std::uint64_t t0 = now_us();
+    // Counts go into the in-memory windows first; each touched trunk's row is rewritten below
+    // (and stays dirty until a commit succeeds).
+    for (auto& [k, n] : batch.counts) {
+        auto [it, fresh] = windows_->trunks.try_emplace(k.trunk);
+        add_bucket(k.unit == CountUnit::minute ? it->second.minutes : it->second.hours, k.bucket, n);
+        windows_->touch(it->first, it->second);
+    }
+    batch.counts.clear();
     bool ok = exec("BEGIN IMMEDIATE");
     std::uint64_t written = 0, removed = 0, counts = 0;
     for (auto it = batch.bindings.begin(); ok && it != batch.bindings.end(); ++it) {
@@ -272,31 +375,52 @@ bool Persist::commit_batch(Pending& batch) {
         sqlite3_reset(s);
         ++(p.remove ? removed : written);
     }
-    for (auto it = batch.counts.begin(); ok && it != batch.counts.end(); ++it) {
-        sqlite3_stmt* s = st_->count;
-        sqlite3_bind_int(s, 1, static_cast<int>(it->first.unit));
-        sqlite3_bind_int64(s, 2, it->first.bucket);
-        bind_text(s, 3, it->first.trunk);
-        sqlite3_bind_int64(s, 4, it->second);
+    std::string blob;
+    const auto minute_now = static_cast<std::uint32_t>(now_s / 60);
+    const auto hour_now = static_cast<std::uint32_t>(now_s / 3600);
+    for (auto it = windows_->dirty.begin(); ok && it != windows_->dirty.end(); ++it) {
+        auto t = windows_->trunks.find(*it);
+        if (t == windows_->trunks.end()) continue;
+        prune_buckets(t->second.minutes, minute_now, kMinuteSpan);
+        prune_buckets(t->second.hours, hour_now, kHourSpan);
+        sqlite3_stmt* s = nullptr;
+        if (t->second.minutes.empty() && t->second.hours.empty()) {
+            s = st_->drop_windows;
+            bind_text(s, 1, t->first);
+        } else {
+            encode_windows(t->second.minutes, t->second.hours, blob);
+            s = st_->put_windows;
+            bind_text(s, 1, t->first);
+            sqlite3_bind_blob(s, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+        }
         ok = sqlite3_step(s) == SQLITE_DONE;
         sqlite3_reset(s);
         ++counts;
     }
     if (ok) ok = exec("COMMIT");
     const std::uint64_t took = now_us() - t0;
+    if (ok) {
+        for (const auto& id : windows_->dirty) {
+            auto t = windows_->trunks.find(id);
+            if (t == windows_->trunks.end()) continue;
+            t->second.dirty = false;
+            if (t->second.minutes.empty() && t->second.hours.empty()) windows_->trunks.erase(t);
+        }
+        windows_->dirty.clear();
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (!ok) {
         exec("ROLLBACK");
         ++stats_.commit_errors;
-        // Keep the batch for the next commit, under anything newer recorded meanwhile.
+        // Keep the bindings for the next commit, under anything newer recorded meanwhile (the
+        // counts are in the windows, whose trunks stay dirty).
         for (auto& [k, v] : batch.bindings) pending_->bindings.try_emplace(k, std::move(v));
-        for (auto& [k, v] : batch.counts) pending_->counts[k] += v;
         return false;
     }
     ++stats_.commits;
     stats_.bindings_written += written;
     stats_.bindings_removed += removed;
-    stats_.count_rows_written += counts;
+    stats_.trunk_rows_written += counts;
     stats_.last_commit_us = took;
     if (took > stats_.max_commit_us) stats_.max_commit_us = took;
     return true;
@@ -313,10 +437,14 @@ void Persist::prune(std::uint64_t now_s) {
         }
         sqlite3_finalize(s);
     };
-    const auto minute = static_cast<std::int64_t>(now_s / 60);
-    const auto hour = static_cast<std::int64_t>(now_s / 3600);
-    run("DELETE FROM counts WHERE unit = 0 AND bucket <= ?1", minute - kMinuteSpan);
-    run("DELETE FROM counts WHERE unit = 1 AND bucket <= ?1", hour - kHourSpan);
+    // Trunks whose buckets left their windows are rewritten (or dropped) by the next commit.
+    const auto minute_now = static_cast<std::uint32_t>(now_s / 60);
+    const auto hour_now = static_cast<std::uint32_t>(now_s / 3600);
+    for (auto& [id, t] : windows_->trunks) {
+        const bool a = prune_buckets(t.minutes, minute_now, kMinuteSpan);
+        const bool b = prune_buckets(t.hours, hour_now, kHourSpan);
+        if (a || b) windows_->touch(id, t);
+    }
     run("DELETE FROM bindings WHERE expires_at <= ?1", static_cast<std::int64_t>(now_s));
     last_prune_s_ = now_s;
 }
@@ -331,7 +459,7 @@ bool Persist::commit_now() {
         std::swap(batch.counts, pending_->counts);
     }
     const auto now_s = static_cast<std::uint64_t>(std::time(nullptr));
-    const bool ok = commit_batch(batch);
+    const bool ok = commit_batch(batch, now_s);
     if (ok && now_s >= last_prune_s_ + options_.prune_interval_s) prune(now_s);
     return ok;
 }

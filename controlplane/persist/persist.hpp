@@ -23,8 +23,12 @@
 //
 // Counters: each counted call adds 1 to its minute bucket (the hour window: 60 one-minute
 // buckets) and to its hour bucket (the day and week windows share one-hour buckets), exactly
-// dp::LimitsTable's geometry (limits.hpp); rows that left every window are pruned. load() hands
-// them back so the daemon restores LimitsTable (restore_counts_into) before the first packet.
+// dp::LimitsTable's geometry (limits.hpp). One row per trunk holds its non-empty buckets (a
+// small blob: at most 60 + 168 pairs), so a restart reads 100,000 rows, not one per bucket (up
+// to 22.8 million for 100,000 busy trunks); the writer keeps every trunk's buckets in memory
+// (read whole at open()) and rewrites the rows of the trunks a commit touched. Buckets that left
+// every window are pruned. load() hands them back so the daemon restores LimitsTable
+// (restore_count_into) before the first packet.
 //
 // Bindings: keyed by (account username, Contact URI), the registrar's identity of a binding
 // (controlplane/registrar/registrar.hpp: byte-identical URI). Expired rows are skipped by load()
@@ -92,7 +96,7 @@ struct PersistStats {
     std::uint64_t commit_errors = 0;
     std::uint64_t bindings_written = 0;
     std::uint64_t bindings_removed = 0;
-    std::uint64_t count_rows_written = 0;
+    std::uint64_t trunk_rows_written = 0;  ///< per-trunk window rows rewritten
     std::uint64_t rows_pruned = 0;
     std::uint64_t last_commit_us = 0;   ///< duration of the last commit
     std::uint64_t max_commit_us = 0;
@@ -103,7 +107,7 @@ struct PersistStats {
 struct LoadStats {
     std::uint64_t bindings = 0;         ///< handed to the callback
     std::uint64_t expired = 0;          ///< skipped (and pruned)
-    std::uint64_t count_rows = 0;       ///< handed to the callback
+    std::uint64_t count_rows = 0;       ///< buckets handed to the callback
 };
 
 /// The persistent state. Writer functions: the control-plane thread. open/load/start/stop: the
@@ -153,7 +157,8 @@ public:
 private:
     struct Pending;
     bool exec(const char* sql, std::string* error = nullptr);
-    bool commit_batch(Pending& batch);
+    bool commit_batch(Pending& batch, std::uint64_t now_s);
+    bool read_windows(std::string& error);
     void prune(std::uint64_t now_s);
     void run();
 
@@ -161,6 +166,8 @@ private:
     sqlite3* db_ = nullptr;
     struct Statements;
     Statements* st_ = nullptr;
+    struct WindowStore;
+    WindowStore* windows_ = nullptr;  // commit_mu_ (and open/load before start)
 
     mutable std::mutex mu_;          // guards pending_ and stats_ (cp thread <-> writer)
     std::condition_variable wake_;

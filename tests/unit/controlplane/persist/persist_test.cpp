@@ -179,6 +179,42 @@ TEST(Persist, GarbageFileIsAnErrorNotACrash) {
     EXPECT_FALSE(err.empty());
 }
 
+// Counts accumulate across commits and across restarts: a second run adds to what the first
+// left (its rows are read back at open), never overwrites them; buckets out of every window go.
+TEST(Persist, CountsAccumulateAcrossCommitsAndRestarts) {
+    TempDir d;
+    const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+    {
+        Persist p(options(d));
+        std::string err;
+        ASSERT_TRUE(p.open(err));
+        p.record_call_counted("t1", now);
+        p.record_call_counted("t1", now);
+        ASSERT_TRUE(p.commit_now());
+        p.record_call_counted("t1", now);
+        p.record_call_counted("t2", now - 2 * 3600);
+        p.record_call_counted("t3", now - 8 * 86400);  // already outside the week
+        ASSERT_TRUE(p.commit_now());
+    }
+    {
+        Persist p(options(d));
+        std::string err;
+        ASSERT_TRUE(p.open(err));
+        p.record_call_counted("t1", now);
+        p.stop();
+    }
+    Loaded got;
+    std::vector<CountRow> counts;
+    ASSERT_TRUE(load_all(options(d), now, got, counts));
+    std::map<std::pair<std::string, int>, std::uint32_t> sum;
+    for (const auto& r : counts) sum[{r.trunk, static_cast<int>(r.unit)}] += r.count;
+    EXPECT_EQ((sum[{"t1", 0}]), 4u);
+    EXPECT_EQ((sum[{"t1", 1}]), 4u);
+    EXPECT_EQ((sum[{"t2", 0}]), 0u);  // two hours ago: out of the hour window
+    EXPECT_EQ((sum[{"t2", 1}]), 1u);
+    EXPECT_EQ((sum[{"t3", 1}]), 0u);
+}
+
 // The counted calls, reloaded into a fresh LimitsTable, give the same hour/day/week counts as a
 // table that admitted the same calls as they happened, and refuse the next call the same way.
 TEST(Persist, CountersRestoreTheLimitsWindows) {
