@@ -214,6 +214,11 @@ void Keepalive::set_account_contacts(std::string_view username, std::uint32_t tr
         it->second.role = role;
     }
     Account& a = it->second;
+    if (contacts.empty()) {
+        // Removal: the account's own trunk and role, whatever the caller passed.
+        trunk_key = a.trunk_key;
+        role = a.role;
+    }
     if ((a.trunk_key != trunk_key || a.role != role) && failover_ != nullptr)
         failover_->set_account(a.trunk_key, a.role, false, false);  // moved by a reload
     a.trunk_key = trunk_key;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/registrar/bindings.hpp"
 #include "parsers/sip/builder.hpp"
 #include "parsers/sip/message.hpp"
 #include "parsers/sip/values.hpp"
@@ -560,6 +561,41 @@ TEST(Keepalive, UnreachablePrimaryMovesTheTrunkToTheSecondary) {
     f.register_account("acme-2", dp::LocationRole::secondary, {});
     EXPECT_EQ(f.failover.effective(kTrunk), dp::FailoverMode::dialplan);
     EXPECT_EQ(f.location.failover_state(kTrunk), dp::FailoverMode::dialplan);
+}
+
+// ---- start-up: the registrar's bindings (restored from persistence) become targets
+
+TEST(Keepalive, SyncFromBindings) {
+    Fixture f;
+    BindingStore store;
+    const std::uint32_t a = store.upsert_account("acme-1", kTrunk, dp::LocationRole::primary);
+    const std::uint32_t b = store.upsert_account("acme-2", kTrunk, dp::LocationRole::secondary);
+    BindingData d1;
+    d1.uri = "sip:100@192.168.1.10";
+    d1.ip = kNatIp;
+    d1.port = 40001;
+    d1.expires_at = 1'700'003'600;
+    const std::uint32_t id1 = store.add(a, std::move(d1));
+    BindingData d2;
+    d2.uri = "sip:200@192.168.1.20";
+    d2.ip = kNatIp + 1;
+    d2.port = 40002;
+    d2.expires_at = 1'700'003'600;
+    store.add(b, std::move(d2));
+    f.ka.sync_from_bindings(store);
+    EXPECT_EQ(f.ka.targets().size(), 2u);
+    const auto st = f.ka.contact_status("acme-1", store.binding(id1).contact_id);
+    ASSERT_TRUE(st.has_value());
+    EXPECT_EQ(st->port, 40001);
+    EXPECT_EQ(st->name, "sip:100@192.168.1.10");
+    EXPECT_EQ(f.failover.effective(kTrunk), dp::FailoverMode::primary);
+    // The primary's binding goes: the next sync drops it, the trunk falls to the secondary.
+    store.remove(id1);
+    f.ka.sync_from_bindings(store);
+    EXPECT_EQ(f.ka.targets().size(), 1u);
+    EXPECT_FALSE(f.ka.contact_status("acme-1", st->contact_id).has_value());
+    EXPECT_EQ(f.failover.effective(kTrunk), dp::FailoverMode::secondary);
+    EXPECT_EQ(f.failover.counters().publish_refused, 0u);
 }
 
 }  // namespace
