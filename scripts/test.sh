@@ -89,7 +89,14 @@ if [ "${PALISADE_SKIP_FUZZ:-0}" != 1 ]; then
                 -rss_limit_mb=2048 -artifact_prefix="$work/" "$work" "$corpus" \
                 >"$work/fuzz.log" 2>&1
             st=$?
-            [ $st -eq 0 ] || { tail -40 "$work/fuzz.log"; ls "$work"; }
+            if [ $st -ne 0 ]; then
+                tail -40 "$work/fuzz.log"
+                # Keep what reproduces the failure: add it to the corpus once fixed.
+                mkdir -p build-fuzz/artifacts
+                cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* \
+                    build-fuzz/artifacts/ 2>/dev/null
+                echo "fuzz: reproducers kept in build-fuzz/artifacts/"
+            fi
             record "$name ${FUZZ_SECONDS}s" $st
             rm -rf "$work"
         done
