@@ -937,6 +937,29 @@ TEST(Prescan, AgreesWithTheFramerOnTheCorpusAndMutations) {
     EXPECT_GT(compared, 1000u);
 }
 
+TEST(DataPlaneContract, RefusesAConfigWithoutPortsAndIsInertBeforeStart) {
+    DataPlane plane;
+    EXPECT_FALSE(plane.running());
+    EXPECT_EQ(plane.worker_count(), 0u);
+    EXPECT_EQ(plane.counter(Counter::rx_packets), 0u);
+    EXPECT_EQ(plane.allocate(), nullptr);
+    RingMessage* out[4];
+    EXPECT_EQ(plane.receive_punts(0, out, 4), 0u);
+    EXPECT_FALSE(plane.inject(0, nullptr));
+    EXPECT_EQ(plane.rcu(), nullptr);
+    EXPECT_EQ(plane.policy_slot(), nullptr);
+    ConfigSpec empty;
+    std::string error;
+    EXPECT_FALSE(plane.start(empty, StartOptions{}, error));
+    EXPECT_NE(error.find("no [[interfaces]]"), std::string::npos) << error;
+    ConfigSpec many;
+    many.interfaces.resize(kMaxPorts + 1);
+    error.clear();
+    EXPECT_FALSE(plane.start(many, StartOptions{}, error));
+    EXPECT_NE(error.find("at most"), std::string::npos) << error;
+    EXPECT_FALSE(plane.running());
+}
+
 TEST(EalArgs, ConfigThenCommandLineWithLcores) {
     EalSpec spec;
     spec.lcores = "0-1";
