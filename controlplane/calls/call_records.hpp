@@ -10,7 +10,7 @@
 //     hour, hours for the day and the week), and totals by event type;
 //   - one JSON line per ended call, and per refused call, in the `call_records` file.
 //
-// Records (one JSON object per line, fields documented in docs/cli.md § call records):
+// Records (one JSON object per line, fields documented in docs/call-records.md):
 //   {"call_id":"...","trunk":"acme","account":"primary","direction":"outbound",
 //    "caller":"+3120...","callee":"+4420...","start":"2026-11-26T08:30:00.123Z",
 //    "answer":"2026-11-26T08:30:04.000Z"|null,"end":"2026-11-26T08:31:00.500Z",
