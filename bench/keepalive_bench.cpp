@@ -43,7 +43,7 @@ struct World {
 
     explicit World(std::uint32_t contacts) {
         dp::LocationLimits l;
-        l.accounts = contacts;          // 2 contacts per account: 2x headroom
+        l.accounts = contacts;  // 2 contacts per account: 2x headroom
         l.sources = contacts * 4;
         l.trunks = contacts;
         location = std::make_unique<dp::LocationTable>(l);
@@ -123,7 +123,11 @@ void BM_IntervalAnswered(benchmark::State& state) {
     state.counters["needed_per_s"] = static_cast<double>(contacts) / 30.0;
     state.counters["heap_B_per_contact"] = static_cast<double>(w.heap_bytes) / contacts;
 }
-BENCHMARK(BM_IntervalAnswered)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_IntervalAnswered)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
 
 // The same with nobody answering: every probe times out, every contact goes down once.
 void BM_IntervalUnanswered(benchmark::State& state) {

@@ -23,7 +23,8 @@ void AuthGuard::configure(const AuthGuardSettings& settings) {
     settings_.threshold = std::max<std::uint32_t>(settings_.threshold, 1);
     settings_.window_s = std::max<std::uint32_t>(settings_.window_s, 1);
     settings_.block_s = std::max<std::uint32_t>(settings_.block_s, 1);
-    settings_.forbid_after = std::clamp<std::uint32_t>(settings_.forbid_after, 1, settings_.threshold);
+    settings_.forbid_after =
+        std::clamp<std::uint32_t>(settings_.forbid_after, 1, settings_.threshold);
     settings_.max_tracked = std::max<std::uint32_t>(settings_.max_tracked, 1);
 }
 
@@ -46,7 +47,8 @@ std::uint32_t AuthGuard::count_in(const Window& w, std::uint64_t now_s) const no
 }
 
 void AuthGuard::add(Window& w, std::uint64_t now_s) {
-    while (!w.times.empty() && now_s >= w.times.front() && now_s - w.times.front() >= settings_.window_s)
+    while (!w.times.empty() && now_s >= w.times.front() &&
+           now_s - w.times.front() >= settings_.window_s)
         w.times.pop_front();
     w.times.push_back(now_s);
     // Only the newest `threshold` times can decide anything.
@@ -102,8 +104,9 @@ bool AuthGuard::on_auth_failure(std::uint32_t source_ip, std::string_view userna
     if (u == by_username_.end() && by_username_.size() >= settings_.max_tracked) {
         ++counters_.untracked;
     } else {
-        Window& w = u != by_username_.end() ? u->second
-                                            : by_username_.emplace(std::string(username), Window{}).first->second;
+        Window& w = u != by_username_.end()
+                        ? u->second
+                        : by_username_.emplace(std::string(username), Window{}).first->second;
         add(w, now_s);
         by_user = count_in(w, now_s);
     }
@@ -149,7 +152,8 @@ std::size_t AuthGuard::tick(std::uint64_t now_s) {
     if (now_s >= last_prune_s_ + settings_.window_s) {
         last_prune_s_ = now_s;
         auto stale = [&](const Window& w) {
-            return w.times.empty() || (now_s >= w.times.back() && now_s - w.times.back() >= settings_.window_s);
+            return w.times.empty() ||
+                   (now_s >= w.times.back() && now_s - w.times.back() >= settings_.window_s);
         };
         std::erase_if(by_source_, [&](const auto& kv) { return stale(kv.second); });
         std::erase_if(by_username_, [&](const auto& kv) { return stale(kv.second); });

@@ -36,10 +36,10 @@ using LogSink = std::function<void(std::string_view line)>;
 
 /// Thresholds ([security] in the config; cp::Settings).
 struct AuthGuardSettings {
-    std::uint32_t threshold = 10;      ///< failures in the window that block the source
-    std::uint32_t window_s = 60;       ///< sliding window
-    std::uint32_t block_s = 600;       ///< how long a block lasts
-    std::uint32_t forbid_after = 3;    ///< failures in the window after which should_forbid (403)
+    std::uint32_t threshold = 10;    ///< failures in the window that block the source
+    std::uint32_t window_s = 60;     ///< sliding window
+    std::uint32_t block_s = 600;     ///< how long a block lasts
+    std::uint32_t forbid_after = 3;  ///< failures in the window after which should_forbid (403)
     std::uint32_t max_tracked = 1u << 16;  ///< most sources and most usernames counted at once
 };
 
@@ -51,30 +51,31 @@ enum class BlockReason : std::uint8_t {
 
 /// One blocked source, for the CLI (`palisadectl blocked`).
 struct BlockedSource {
-    std::uint32_t ip = 0;          ///< host order
+    std::uint32_t ip = 0;  ///< host order
     BlockReason reason = BlockReason::source_failures;
-    std::string username;          ///< the username of the failure that triggered the block
-    std::uint32_t failures = 0;    ///< failures in the window when blocked (of the source or username)
-    std::uint64_t since_s = 0;     ///< Unix seconds
-    std::uint64_t until_s = 0;     ///< Unix seconds
+    std::string username;  ///< the username of the failure that triggered the block
+    std::uint32_t failures =
+        0;                      ///< failures in the window when blocked (of the source or username)
+    std::uint64_t since_s = 0;  ///< Unix seconds
+    std::uint64_t until_s = 0;  ///< Unix seconds
 };
 
 /// What the guard did. cp writes; the CLI reads on the same thread.
 struct AuthGuardCounters {
-    std::uint64_t failures = 0;          ///< on_auth_failure calls
-    std::uint64_t successes = 0;         ///< on_auth_success calls
-    std::uint64_t blocks = 0;            ///< sources blocked
-    std::uint64_t blocks_by_username = 0;  ///< of which because of the username's count
-    std::uint64_t unblocks = 0;          ///< blocks lifted (expired or by the operator)
-    std::uint64_t block_refused = 0;     ///< LocationTable's blocked list was full
-    std::uint64_t forbidden = 0;         ///< should_forbid answered true
-    std::uint64_t untracked = 0;         ///< a key not counted: max_tracked reached
+    std::uint64_t failures = 0;                ///< on_auth_failure calls
+    std::uint64_t successes = 0;               ///< on_auth_success calls
+    std::uint64_t blocks = 0;                  ///< sources blocked
+    std::uint64_t blocks_by_username = 0;      ///< of which because of the username's count
+    std::uint64_t unblocks = 0;                ///< blocks lifted (expired or by the operator)
+    std::uint64_t block_refused = 0;           ///< LocationTable's blocked list was full
+    std::uint64_t forbidden = 0;               ///< should_forbid answered true
+    std::uint64_t untracked = 0;               ///< a key not counted: max_tracked reached
     std::uint64_t failures_while_blocked = 0;  ///< failures of a source already blocked
 };
 
 /// Brute-force protection. cp only.
 class AuthGuard {
-public:
+  public:
     /// `location`: the workers' table; this guard writes its blocked list.
     explicit AuthGuard(dp::LocationTable& location, const AuthGuardSettings& settings = {});
 
@@ -110,12 +111,13 @@ public:
     [[nodiscard]] bool is_blocked(std::uint32_t ip, std::uint64_t now_s) const;
     /// Failures of a source / username within the window ending at now_s.
     [[nodiscard]] std::uint32_t source_failures(std::uint32_t ip, std::uint64_t now_s) const;
-    [[nodiscard]] std::uint32_t username_failures(std::string_view username, std::uint64_t now_s) const;
+    [[nodiscard]] std::uint32_t username_failures(std::string_view username,
+                                                  std::uint64_t now_s) const;
     /// Every blocked source, oldest block first (CLI `blocked`).
     [[nodiscard]] std::vector<BlockedSource> blocked() const;
     [[nodiscard]] const AuthGuardCounters& counters() const noexcept { return counters_; }
 
-private:
+  private:
     // Failure times (Unix seconds) of one key, oldest first, at most settings_.threshold of them.
     struct Window {
         std::deque<std::uint64_t> times;

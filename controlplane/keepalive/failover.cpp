@@ -62,16 +62,14 @@ void FailoverTable::update(std::uint32_t trunk_key, TrunkFailover& t, std::strin
         if (effective == dp::FailoverMode::primary) ++counters_.to_primary;
         if (effective == dp::FailoverMode::secondary) ++counters_.to_secondary;
         if (effective == dp::FailoverMode::dialplan) ++counters_.to_dialplan;
-        std::string line = "failover: " + trunk_name(trunk_key) + " " +
-                           std::string(failover_mode_name(before)) + " -> " +
-                           std::string(failover_mode_name(effective)) + " (" + std::string(why) +
-                           "; setting " + std::string(failover_mode_name(t.setting)) +
-                           ", primary " + (t.primary_registered ? "registered" : "unregistered") +
-                           (t.primary_registered ? (t.primary_reachable ? " up" : " down") : "") +
-                           ", secondary " +
-                           (t.secondary_registered ? "registered" : "unregistered") +
-                           (t.secondary_registered ? (t.secondary_reachable ? " up" : " down") : "") +
-                           ")";
+        std::string line =
+            "failover: " + trunk_name(trunk_key) + " " + std::string(failover_mode_name(before)) +
+            " -> " + std::string(failover_mode_name(effective)) + " (" + std::string(why) +
+            "; setting " + std::string(failover_mode_name(t.setting)) + ", primary " +
+            (t.primary_registered ? "registered" : "unregistered") +
+            (t.primary_registered ? (t.primary_reachable ? " up" : " down") : "") + ", secondary " +
+            (t.secondary_registered ? "registered" : "unregistered") +
+            (t.secondary_registered ? (t.secondary_reachable ? " up" : " down") : "") + ")";
         if (log_) {
             log_(line);
         } else {
@@ -98,7 +96,8 @@ void FailoverTable::set_account(std::uint32_t trunk_key, dp::LocationRole role, 
                                         : (reachable ? "reachable" : "unreachable");
     reg = registered;
     up = reachable;
-    const std::string reason = std::string(role == dp::LocationRole::primary ? "primary " : "secondary ") + why;
+    const std::string reason =
+        std::string(role == dp::LocationRole::primary ? "primary " : "secondary ") + why;
     update(trunk_key, t, reason);
 }
 
@@ -123,7 +122,8 @@ bool FailoverTable::force(std::uint32_t trunk_key, dp::FailoverMode setting) {
 }
 
 void FailoverTable::remove(std::uint32_t trunk_key) {
-    if (trunks_.erase(trunk_key) != 0) location_.set_failover(trunk_key, dp::FailoverMode::automatic);
+    if (trunks_.erase(trunk_key) != 0)
+        location_.set_failover(trunk_key, dp::FailoverMode::automatic);
 }
 
 TrunkFailover FailoverTable::get(std::uint32_t trunk_key) const {

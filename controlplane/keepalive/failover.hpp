@@ -40,35 +40,38 @@ bool parse_failover_mode(std::string_view word, dp::FailoverMode& out) noexcept;
 
 /// One trunk's failover view (CLI `trunk ID`).
 struct TrunkFailover {
-    dp::FailoverMode setting = dp::FailoverMode::automatic;   ///< auto or forced
-    dp::FailoverMode effective = dp::FailoverMode::dialplan;  ///< primary, secondary or dialplan
-    dp::FailoverMode published = dp::FailoverMode::automatic; ///< what the workers read
+    dp::FailoverMode setting = dp::FailoverMode::automatic;    ///< auto or forced
+    dp::FailoverMode effective = dp::FailoverMode::dialplan;   ///< primary, secondary or dialplan
+    dp::FailoverMode published = dp::FailoverMode::automatic;  ///< what the workers read
     bool primary_registered = false, primary_reachable = false;
     bool secondary_registered = false, secondary_reachable = false;
-    std::uint64_t changes = 0;    ///< effective-state changes of this trunk
+    std::uint64_t changes = 0;  ///< effective-state changes of this trunk
 };
 
 /// What the table did. cp only.
 struct FailoverCounters {
-    std::uint64_t changes = 0;         ///< effective-state changes, every trunk
+    std::uint64_t changes = 0;  ///< effective-state changes, every trunk
     std::uint64_t to_primary = 0, to_secondary = 0, to_dialplan = 0;
-    std::uint64_t forced = 0;          ///< force() calls that changed the setting
-    std::uint64_t publish_refused = 0; ///< LocationTable refused the trunk key (out of range)
+    std::uint64_t forced = 0;           ///< force() calls that changed the setting
+    std::uint64_t publish_refused = 0;  ///< LocationTable refused the trunk key (out of range)
 };
 
 /// Per-trunk failover state. cp only.
 class FailoverTable {
-public:
+  public:
     explicit FailoverTable(dp::LocationTable& location) : location_(location) {}
 
     /// Where log lines go.
     void set_log(LogSink sink) { log_ = std::move(sink); }
     /// Names trunks in log lines (trunk key -> id); the key is printed without it.
-    void set_trunk_namer(std::function<std::string(std::uint32_t)> namer) { namer_ = std::move(namer); }
+    void set_trunk_namer(std::function<std::string(std::uint32_t)> namer) {
+        namer_ = std::move(namer);
+    }
 
     /// An account of trunk `trunk_key` changed: `registered` (has a contact), `reachable` (some
     /// contact is not down). Recomputes and publishes the trunk's state when it changes.
-    void set_account(std::uint32_t trunk_key, dp::LocationRole role, bool registered, bool reachable);
+    void set_account(std::uint32_t trunk_key, dp::LocationRole role, bool registered,
+                     bool reachable);
     /// Sets the trunk's setting (automatic = auto). Returns false when the trunk key is out of the
     /// LocationTable's range (nothing changed).
     bool force(std::uint32_t trunk_key, dp::FailoverMode setting);
@@ -78,11 +81,13 @@ public:
     /// The trunk's view; a trunk never seen is auto with nothing registered (dialplan).
     [[nodiscard]] TrunkFailover get(std::uint32_t trunk_key) const;
     /// Effective state of a trunk.
-    [[nodiscard]] dp::FailoverMode effective(std::uint32_t trunk_key) const { return get(trunk_key).effective; }
+    [[nodiscard]] dp::FailoverMode effective(std::uint32_t trunk_key) const {
+        return get(trunk_key).effective;
+    }
     [[nodiscard]] const FailoverCounters& counters() const noexcept { return counters_; }
     [[nodiscard]] std::size_t size() const noexcept { return trunks_.size(); }
 
-private:
+  private:
     void update(std::uint32_t trunk_key, TrunkFailover& t, std::string_view why);
     std::string trunk_name(std::uint32_t trunk_key) const;
 

@@ -58,9 +58,8 @@ bool to_ring_message(const Datagram& d, dp::RingMessage& m) noexcept {
     return true;
 }
 
-std::size_t build_options(std::span<char> out, std::string_view request_uri,
-                          std::uint32_t local_ip, std::uint16_t local_port,
-                          std::uint64_t unique) noexcept {
+std::size_t build_options(std::span<char> out, std::string_view request_uri, std::uint32_t local_ip,
+                          std::uint16_t local_port, std::uint64_t unique) noexcept {
     // The URI goes into the request line and the To header between <>: nothing that could end
     // either (RFC 3261 §25.1 allows none of these in a SIP-URI anyway).
     if (request_uri.empty()) return 0;
@@ -70,8 +69,9 @@ std::size_t build_options(std::span<char> out, std::string_view request_uri,
         char branch[dp::kBranchMax];
         const std::size_t blen = dp::format_branch(branch, -1, unique);
         const std::string host = format_ipv4(local_ip);
-        std::string via = "SIP/2.0/UDP " + host + ":" + std::to_string(local_port) + ";branch=" +
-                          std::string(branch, blen) + ";rport";  // RFC 3581 §3: reply to our port
+        std::string via = "SIP/2.0/UDP " + host + ":" + std::to_string(local_port) +
+                          ";branch=" + std::string(branch, blen) +
+                          ";rport";  // RFC 3581 §3: reply to our port
         std::string tag;
         append_hex(tag, mix(unique));
         std::string call_id;
@@ -141,13 +141,15 @@ void Keepalive::configure(const dp::ConfigSpec& cfg) {
     interfaces_ = cfg.interfaces;
     std::uint16_t core_iface = 0;
     for (std::size_t i = 0; i < cfg.interfaces.size(); ++i)
-        if (cfg.interfaces[i].role == dp::PortRole::core) core_iface = static_cast<std::uint16_t>(i);
+        if (cfg.interfaces[i].role == dp::PortRole::core)
+            core_iface = static_cast<std::uint16_t>(i);
     bool same = cfg.core_peers.size() == peer_specs_.size();
     for (std::size_t i = 0; same && i < cfg.core_peers.size(); ++i)
         same = cfg.core_peers[i].address == peer_specs_[i].address &&
                cfg.core_peers[i].port == peer_specs_[i].port &&
                cfg.core_peers[i].name == peer_specs_[i].name;
-    if (!same || peer_targets_.empty() != cfg.core_peers.empty()) set_peers(cfg.core_peers, core_iface);
+    if (!same || peer_targets_.empty() != cfg.core_peers.empty())
+        set_peers(cfg.core_peers, core_iface);
 }
 
 void Keepalive::set_peers(std::span<const dp::CorePeerSpec> peers, std::uint16_t core_iface) {
@@ -281,7 +283,8 @@ void Keepalive::sync_from_bindings(const BindingStore& store) {
     std::vector<std::string> gone;
     for (const auto& [name, acc] : accounts_)
         if (seen.find(name) == seen.end()) gone.push_back(name);
-    for (const std::string& name : gone) set_account_contacts(name, dp::kNoTrunkKey, dp::LocationRole::primary, {});
+    for (const std::string& name : gone)
+        set_account_contacts(name, dp::kNoTrunkKey, dp::LocationRole::primary, {});
 }
 
 void Keepalive::account_changed(std::string_view username) {
@@ -291,7 +294,8 @@ void Keepalive::account_changed(std::string_view username) {
     bool reachable = false;
     for (std::uint32_t t : it->second.targets)
         reachable = reachable || targets_[t].st.state != dp::Reachability::down;
-    failover_->set_account(it->second.trunk_key, it->second.role, !it->second.targets.empty(), reachable);
+    failover_->set_account(it->second.trunk_key, it->second.role, !it->second.targets.empty(),
+                           reachable);
 }
 
 bool Keepalive::send_probe(std::uint32_t t, std::uint64_t now_ms, const SendFn& send) {
@@ -326,9 +330,10 @@ std::size_t Keepalive::tick(std::uint64_t now_ms, const SendFn& send) {
     for (std::uint32_t t : pending_)
         if (targets_[t].live && !targets_[t].scheduled) {
             const TargetStatus& st = targets_[t].st;
-            const std::uint64_t key = st.kind == TargetKind::core_peer
-                                          ? (0xc0ull << 56) | st.peer_index
-                                          : (std::uint64_t(st.contact_id) << 32) ^ std::hash<std::string>{}(st.username);
+            const std::uint64_t key =
+                st.kind == TargetKind::core_peer
+                    ? (0xc0ull << 56) | st.peer_index
+                    : (std::uint64_t(st.contact_id) << 32) ^ std::hash<std::string>{}(st.username);
             push_due(t, now_ms + mix(key ^ salt_) % settings_.interval_ms);
         }
     pending_.clear();
@@ -409,7 +414,8 @@ void Keepalive::record(std::uint32_t t, bool answered, std::uint64_t now_ms) {
     if (st.state == dp::Reachability::down) ++counters_.went_down;
     std::string line = "keepalive: ";
     if (st.kind == TargetKind::core_peer) {
-        line += "core peer " + st.username + " (" + format_ipv4(st.ip) + ":" + std::to_string(st.port) + ")";
+        line += "core peer " + st.username + " (" + format_ipv4(st.ip) + ":" +
+                std::to_string(st.port) + ")";
     } else {
         line += "contact " + st.username + " id " + std::to_string(st.contact_id) + " " + st.name +
                 " at " + format_ipv4(st.ip) + ":" + std::to_string(st.port);
@@ -442,8 +448,8 @@ ResponseMatch Keepalive::on_response(const dp::RingMessage& m, std::uint64_t now
     return on_response(m.text(), m.remote_ip, m.remote_port, now_ms);
 }
 
-ResponseMatch Keepalive::on_response(std::string_view datagram, std::uint32_t src_ip,
-                                     std::uint16_t, std::uint64_t now_ms) {
+ResponseMatch Keepalive::on_response(std::string_view datagram, std::uint32_t src_ip, std::uint16_t,
+                                     std::uint64_t now_ms) {
     sip::Message msg;
     if (msg.parse(datagram) != sip::ParseStatus::ok || msg.is_request()) {
         ++counters_.malformed;

@@ -59,9 +59,9 @@ KeepaliveSettings keepalive_settings(const dp::SipSettings& sip);
 /// One datagram to send: from interface `iface`'s SIP address and port to ip:port.
 struct Datagram {
     std::uint16_t iface = 0;
-    std::uint32_t ip = 0;      ///< host order
+    std::uint32_t ip = 0;  ///< host order
     std::uint16_t port = 0;
-    std::string_view text;     ///< valid during the SendFn call only
+    std::string_view text;  ///< valid during the SendFn call only
 };
 /// Queues a datagram (the daemon: DataPlane::allocate, to_ring_message, inject). False when it
 /// could not (pool or ring full): the probe is not sent and not counted as missed.
@@ -72,9 +72,8 @@ bool to_ring_message(const Datagram& d, dp::RingMessage& m) noexcept;
 /// Writes an OPTIONS request (RFC 3261 §11.1) to `request_uri` sent from local_ip:local_port,
 /// with a Via branch naming the control plane made from `unique`, into `out`. Returns its size,
 /// 0 when it does not fit or the URI holds characters that cannot stand in a request line.
-std::size_t build_options(std::span<char> out, std::string_view request_uri,
-                          std::uint32_t local_ip, std::uint16_t local_port,
-                          std::uint64_t unique) noexcept;
+std::size_t build_options(std::span<char> out, std::string_view request_uri, std::uint32_t local_ip,
+                          std::uint16_t local_port, std::uint64_t unique) noexcept;
 /// The `unique` of a control-plane branch ("z9hG4bK-pl-c-<hex>"); false for any other branch.
 bool parse_cp_branch(std::string_view branch, std::uint64_t& unique) noexcept;
 
@@ -96,7 +95,7 @@ struct TargetStatus {
     std::uint64_t sent = 0, answered = 0, missed = 0;
     std::uint64_t last_change_ms = 0;  ///< 0 = never changed
     std::uint32_t changes = 0;
-    bool probing = false;              ///< a probe is out
+    bool probing = false;  ///< a probe is out
 };
 
 /// What a punted response was.
@@ -110,22 +109,22 @@ enum class ResponseMatch : std::uint8_t {
 /// What keepalive did. cp only.
 struct KeepaliveCounters {
     std::uint64_t sent = 0;
-    std::uint64_t send_failed = 0;      ///< SendFn refused
-    std::uint64_t build_failed = 0;     ///< no request could be built (URI, interface)
-    std::uint64_t deferred_ticks = 0;   ///< ticks that ran out of budget with work left
-    std::uint64_t skipped_busy = 0;     ///< due while its previous probe was still out
-    std::uint64_t answered = 0;         ///< responses matched
-    std::uint64_t timeouts = 0;         ///< probes missed
-    std::uint64_t unmatched = 0;        ///< ResponseMatch::not_ours
+    std::uint64_t send_failed = 0;     ///< SendFn refused
+    std::uint64_t build_failed = 0;    ///< no request could be built (URI, interface)
+    std::uint64_t deferred_ticks = 0;  ///< ticks that ran out of budget with work left
+    std::uint64_t skipped_busy = 0;    ///< due while its previous probe was still out
+    std::uint64_t answered = 0;        ///< responses matched
+    std::uint64_t timeouts = 0;        ///< probes missed
+    std::uint64_t unmatched = 0;       ///< ResponseMatch::not_ours
     std::uint64_t wrong_source = 0;
     std::uint64_t malformed = 0;
-    std::uint64_t went_up = 0;          ///< changes to up (from unknown or down)
-    std::uint64_t went_down = 0;        ///< changes to down
+    std::uint64_t went_up = 0;    ///< changes to up (from unknown or down)
+    std::uint64_t went_down = 0;  ///< changes to down
 };
 
 /// The keepalive prober. cp only.
 class Keepalive {
-public:
+  public:
     /// `failover` may be null. `salt`: mixed into branches (a random value at start-up, so that
     /// branches of a restarted daemon differ; tests pass a constant).
     Keepalive(dp::LocationTable& location, dp::PeerHealthTable& peers, FailoverTable* failover,
@@ -169,7 +168,7 @@ public:
     [[nodiscard]] std::size_t outstanding() const noexcept { return probes_.size(); }
     [[nodiscard]] const KeepaliveCounters& counters() const noexcept { return counters_; }
 
-private:
+  private:
     struct Target {
         TargetStatus st;
         std::uint32_t gen = 0;
@@ -226,8 +225,8 @@ private:
     std::vector<std::uint32_t> peer_targets_;  // index -> target
     std::vector<Target> targets_;
     std::vector<std::uint32_t> free_;
-    std::vector<std::uint32_t> pending_;       // new targets, scheduled by the next tick
-    std::vector<Due> heap_;                    // min-heap on due_ms (lazy: stale gens skipped)
+    std::vector<std::uint32_t> pending_;  // new targets, scheduled by the next tick
+    std::vector<Due> heap_;               // min-heap on due_ms (lazy: stale gens skipped)
     std::unordered_map<std::string, Account, NameHash, std::equal_to<>> accounts_;
     std::unordered_map<std::uint64_t, Probe> probes_;  // by branch unique
     std::deque<Deadline> deadlines_;                   // in send order = deadline order

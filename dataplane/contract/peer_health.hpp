@@ -21,13 +21,15 @@ inline constexpr std::size_t kMaxCorePeers = 64;
 
 /// Per core peer: unknown (not probed yet), up or down. Writer: cp (keepalive); readers: workers.
 class PeerHealthTable {
-public:
+  public:
     PeerHealthTable() noexcept { reset(0); }
     PeerHealthTable(const PeerHealthTable&) = delete;
     PeerHealthTable& operator=(const PeerHealthTable&) = delete;
 
     /// Number of peers in use (ConfigSpec::core_peers.size(), at most kMaxCorePeers). Any thread.
-    [[nodiscard]] std::size_t count() const noexcept { return count_.load(std::memory_order_acquire); }
+    [[nodiscard]] std::size_t count() const noexcept {
+        return count_.load(std::memory_order_acquire);
+    }
     /// State of peer `index` (config order); unknown for an index out of range. Any thread.
     [[nodiscard]] Reachability state(std::size_t index) const noexcept {
         if (index >= kMaxCorePeers) return Reachability::unknown;
@@ -50,7 +52,7 @@ public:
         count_.store(count < kMaxCorePeers ? count : kMaxCorePeers, std::memory_order_release);
     }
 
-private:
+  private:
     std::atomic<std::size_t> count_{0};                 // cp writes, workers read
     std::atomic<std::uint8_t> state_[kMaxCorePeers]{};  // Reachability; cp writes, workers read
 };

@@ -29,7 +29,8 @@ struct Fixture {
     std::vector<std::string> log;
     Fixture() {
         table.set_log([this](std::string_view l) { log.emplace_back(l); });
-        table.set_trunk_namer([](std::uint32_t k) { return k == 3 ? std::string("acme") : std::string(); });
+        table.set_trunk_namer(
+            [](std::uint32_t k) { return k == 3 ? std::string("acme") : std::string(); });
     }
 };
 
@@ -97,7 +98,9 @@ TEST(Failover, AutoTransitions) {
     EXPECT_EQ(f.log[1],
               "failover: trunk acme primary -> secondary (primary unreachable; setting auto, "
               "primary registered down, secondary registered up)");
-    EXPECT_EQ(f.log[2].rfind("failover: trunk acme secondary -> dialplan (secondary unregistered;", 0), 0u)
+    EXPECT_EQ(
+        f.log[2].rfind("failover: trunk acme secondary -> dialplan (secondary unregistered;", 0),
+        0u)
         << f.log[2];
 }
 
@@ -110,7 +113,8 @@ TEST(Failover, RegisteredButUnreachablePrimaryWithNoSecondaryIsDialplan) {
     f.table.set_account(9, LocationRole::primary, true, true);
     EXPECT_EQ(f.table.effective(9), FailoverMode::primary);
     ASSERT_EQ(f.log.size(), 1u);
-    EXPECT_EQ(f.log[0].rfind("failover: trunk key 9 dialplan -> primary (primary reachable;", 0), 0u)
+    EXPECT_EQ(f.log[0].rfind("failover: trunk key 9 dialplan -> primary (primary reachable;", 0),
+              0u)
         << f.log[0];  // no name: the key
 }
 
@@ -140,7 +144,8 @@ TEST(Failover, ForcedStatesWinUntilAuto) {
     EXPECT_EQ(f.table.counters().forced, 4u);
     bool saw_operator = false;
     for (const auto& l : f.log)
-        saw_operator = saw_operator || l == "failover: trunk acme setting auto -> secondary (operator)";
+        saw_operator =
+            saw_operator || l == "failover: trunk acme setting auto -> secondary (operator)";
     EXPECT_TRUE(saw_operator);
 }
 

@@ -135,7 +135,8 @@ dp::LocationTable::ContactInput contact(std::uint32_t id, std::uint16_t port = 4
     return c;
 }
 
-dp::Reachability location_state(const dp::LocationTable& loc, std::string_view user, std::uint32_t id) {
+dp::Reachability location_state(const dp::LocationTable& loc, std::string_view user,
+                                std::uint32_t id) {
     for (const auto& c : loc.contacts(user))
         if (c.contact_id == id) return c.reachable();
     return dp::Reachability::unknown;
@@ -146,7 +147,8 @@ dp::Reachability location_state(const dp::LocationTable& loc, std::string_view u
 TEST(Keepalive, OptionsRequestParsesBack) {
     std::array<char, 2048> buf;
     const std::uint64_t unique = 0x1234abcdef;
-    const std::size_t n = build_options(buf, "sip:100@192.168.1.10:5060;transport=udp", kAccessIp, 5060, unique);
+    const std::size_t n =
+        build_options(buf, "sip:100@192.168.1.10:5060;transport=udp", kAccessIp, 5060, unique);
     ASSERT_GT(n, 0u);
     const std::string_view text(buf.data(), n);
     sip::Message m;
@@ -169,7 +171,8 @@ TEST(Keepalive, OptionsRequestParsesBack) {
     ASSERT_TRUE(parse_cp_branch(via.branch, back));
     EXPECT_EQ(back, unique);
     std::uint32_t mf = 0;
-    ASSERT_EQ(sip::parse_max_forwards(m.find(sip::HeaderId::max_forwards)->value, mf), sip::Reason::none);
+    ASSERT_EQ(sip::parse_max_forwards(m.find(sip::HeaderId::max_forwards)->value, mf),
+              sip::Reason::none);
     EXPECT_EQ(mf, 70u);
     sip::CSeq cseq;
     ASSERT_EQ(sip::parse_cseq(m.find(sip::HeaderId::cseq)->value, cseq), sip::Reason::none);
@@ -231,7 +234,7 @@ TEST(Keepalive, ProbesTheBindingsRealAddressWithItsContactUri) {
     f.register_account("acme-1", dp::LocationRole::primary, {contact(11, 40001)});
     const Sent p = f.next_probe();
     EXPECT_EQ(p.iface, 0);
-    EXPECT_EQ(p.ip, kNatIp);      // the REGISTER's source, not the URI's private host
+    EXPECT_EQ(p.ip, kNatIp);  // the REGISTER's source, not the URI's private host
     EXPECT_EQ(p.port, 40001);
     sip::Message m;
     ASSERT_EQ(m.parse(p.text), sip::ParseStatus::ok);
@@ -301,7 +304,8 @@ TEST(Keepalive, WorkPerTickIsBounded) {
     f.ka.set_settings(s);
     for (int a = 0; a < 4; ++a) {
         std::vector<dp::LocationTable::ContactInput> cs;
-        for (int k = 0; k < 5; ++k) cs.push_back(contact(static_cast<std::uint32_t>(a * 10 + k + 1)));
+        for (int k = 0; k < 5; ++k)
+            cs.push_back(contact(static_cast<std::uint32_t>(a * 10 + k + 1)));
         f.register_account("b-" + std::to_string(a), dp::LocationRole::primary, cs);
     }
     f.ka.tick(f.now, f.send);  // schedules
@@ -379,10 +383,12 @@ TEST(Keepalive, HysteresisDownAfterNMissedUpAfterMAnswered) {
     for (const auto& l : f.log)
         if (l.rfind("keepalive:", 0) == 0) ka_lines.push_back(l);
     ASSERT_EQ(ka_lines.size(), 3u);
-    EXPECT_NE(ka_lines[0].find("contact acme-1 id 11 sip:100@192.168.1.10:5060 at 203.0.113.5:40001 unknown -> up after 1 answered"),
+    EXPECT_NE(ka_lines[0].find("contact acme-1 id 11 sip:100@192.168.1.10:5060 at "
+                               "203.0.113.5:40001 unknown -> up after 1 answered"),
               std::string::npos)
         << ka_lines[0];
-    EXPECT_NE(ka_lines[1].find("up -> down after 3 missed (sent 4, answered 1, missed 3)"), std::string::npos)
+    EXPECT_NE(ka_lines[1].find("up -> down after 3 missed (sent 4, answered 1, missed 3)"),
+              std::string::npos)
         << ka_lines[1];
     EXPECT_NE(ka_lines[2].find("down -> up after 2 answered"), std::string::npos) << ka_lines[2];
 }
@@ -427,7 +433,8 @@ TEST(Keepalive, CorePeerHealthFollowsTheSameMachine) {
     f.answer(f.next_probe(), kPeerIp);
     EXPECT_EQ(f.peers.state(0), dp::Reachability::up);
     ASSERT_GE(f.log.size(), 2u);
-    EXPECT_NE(f.log[0].find("core peer core-a (10.1.0.9:5060) unknown -> down after 3 missed"), std::string::npos)
+    EXPECT_NE(f.log[0].find("core peer core-a (10.1.0.9:5060) unknown -> down after 3 missed"),
+              std::string::npos)
         << f.log[0];
 }
 
@@ -451,10 +458,11 @@ TEST(Keepalive, ResponsesAreMatchedByBranchAndSource) {
     EXPECT_EQ(f.ka.on_response(p.text, kNatIp, 1, f.now), ResponseMatch::malformed);
     EXPECT_EQ(f.ka.on_response("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", kNatIp, 1, f.now),
               ResponseMatch::malformed);
-    EXPECT_EQ(f.ka.on_response("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-pl-w0-5\r\n"
-                               "Content-Length: 0\r\n\r\n",
-                               kNatIp, 1, f.now),
-              ResponseMatch::not_ours);
+    EXPECT_EQ(
+        f.ka.on_response("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-pl-w0-5\r\n"
+                         "Content-Length: 0\r\n\r\n",
+                         kNatIp, 1, f.now),
+        ResponseMatch::not_ours);
     EXPECT_EQ(f.ka.counters().wrong_source, 1u);
     EXPECT_EQ(f.ka.counters().answered, 1u);
     EXPECT_EQ(f.ka.counters().unmatched, 2u);
@@ -478,7 +486,8 @@ TEST(Keepalive, ViaRingMessage) {
     sip::Message req;
     ASSERT_EQ(req.parse(p.text), sip::ParseStatus::ok);
     dp::RingMessage m;
-    const std::size_t n = sip::build_response(req, 200, "OK", "x", "", "", {m.payload, dp::kRingPayloadMax});
+    const std::size_t n =
+        sip::build_response(req, 200, "OK", "x", "", "", {m.payload, dp::kRingPayloadMax});
     ASSERT_GT(n, 0u);
     m.kind = dp::RingKind::sip_cp_response;
     m.length = static_cast<std::uint32_t>(n);
@@ -542,7 +551,8 @@ TEST(Keepalive, RefusedSendIsNotAMiss) {
 TEST(Keepalive, UnreachablePrimaryMovesTheTrunkToTheSecondary) {
     Fixture f;
     f.register_account("acme-1", dp::LocationRole::primary, {contact(11, 40001)});
-    f.register_account("acme-2", dp::LocationRole::secondary, {contact(21, 40002, "sip:200@192.168.1.20")});
+    f.register_account("acme-2", dp::LocationRole::secondary,
+                       {contact(21, 40002, "sip:200@192.168.1.20")});
     EXPECT_EQ(f.failover.effective(kTrunk), dp::FailoverMode::primary);
     EXPECT_EQ(f.location.failover_state(kTrunk), dp::FailoverMode::automatic);
     // Only contact 11 misses; 21 answers.
