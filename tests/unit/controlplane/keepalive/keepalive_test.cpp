@@ -496,6 +496,36 @@ TEST(Keepalive, ViaRingMessage) {
     EXPECT_EQ(f.ka.on_response(m, f.now), ResponseMatch::matched);
 }
 
+TEST(Keepalive, MangledResponsesNeverCrashOrMatchWrongly) {
+    Fixture f;
+    f.register_account("acme-1", dp::LocationRole::primary, {contact(11)});
+    const Sent p = f.next_probe();
+    sip::Message req;
+    ASSERT_EQ(req.parse(p.text), sip::ParseStatus::ok);
+    std::array<char, 4096> buf;
+    const std::size_t n = sip::build_response(req, 200, "OK", "t", "", "", buf);
+    const std::string good(buf.data(), n);
+    // Every truncation, and every single-octet change, of a valid response.
+    std::size_t matched = 0;
+    for (std::size_t cut = 0; cut < good.size(); ++cut) {
+        const ResponseMatch r = f.ka.on_response(std::string_view(good).substr(0, cut), kNatIp, 1, f.now);
+        matched += r == ResponseMatch::matched;
+    }
+    const std::string junk = "\0\r\n;=,<>\"\xff zZ9";
+    for (std::size_t i = 0; i < good.size() && matched == 0; ++i)
+        for (char c : junk) {
+            std::string m = good;
+            m[i] = c;
+            if (f.ka.on_response(m, kNatIp, 1, f.now) == ResponseMatch::matched) {
+                // Only a change outside the branch may still match, and then only once.
+                ++matched;
+                break;
+            }
+        }
+    EXPECT_LE(matched, 1u);
+    EXPECT_EQ(f.ka.counters().answered, matched);
+}
+
 // ---- contacts come and go
 
 TEST(Keepalive, ContactChangesKeepStateByIdAndDropRemovedOnes) {
