@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/contract/rings.hpp"
 #include "dataplane/sip/transaction.hpp"
 #include "dataplane/timer_wheel.hpp"
 
