@@ -327,7 +327,7 @@ bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_
             c.port = in.port;
             c.iface = in.iface;
             c.contact_id = in.contact_id;
-            c.expires_at_s = in.expires_at_s;
+            c.expires_at_s.store(in.expires_at_s, std::memory_order_relaxed);
             std::memcpy(text, in.uri.data(), in.uri.size());
             c.uri_ptr = text;
             c.uri_len = static_cast<std::uint16_t>(in.uri.size());
@@ -375,6 +375,18 @@ bool LocationTable::set_reachability(std::string_view username, std::uint32_t co
             // The record is immutable except this byte, which only cp writes.
             const_cast<LocationContact&>(c).reachability.store(static_cast<std::uint8_t>(r),
                                                                std::memory_order_relaxed);
+            return true;
+        }
+    return false;
+}
+
+bool LocationTable::set_expiry(std::string_view username, std::uint32_t contact_id,
+                               std::uint64_t expires_at_s) noexcept {
+    const AccountLocation* rec = account(username);
+    if (rec == nullptr) return false;
+    for (const LocationContact& c : rec->contacts())
+        if (c.contact_id == contact_id) {
+            const_cast<LocationContact&>(c).expires_at_s.store(expires_at_s, std::memory_order_relaxed);
             return true;
         }
     return false;

@@ -44,7 +44,12 @@ struct AccountBindings {
     std::uint32_t trunk_key = dp::kNoTrunkKey;
     dp::LocationRole role = dp::LocationRole::primary;
     std::uint8_t count = 0;
+    std::uint8_t cached_role = 0;        ///< policy AccountRole cached with cached_trunk
     std::uint32_t ids[dp::kMaxContactsPerAccount] = {};  ///< slab indices, registration order
+    /// The account's trunk index in the policy snapshot of generation cached_generation (saves
+    /// the snapshot's username search on every refresh; 0 = nothing cached).
+    std::uint64_t cached_generation = 0;
+    std::uint32_t cached_trunk = 0;
 };
 
 /// Bindings by account with expiry order. cp only.

@@ -144,7 +144,22 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
     sip::NameAddr to;
     sip::parse_name_addr(msg.find(sip::HeaderId::to)->value, to);  // validated above
     const std::string_view aor_user = to.uri.user;
-    const dp::AccountRef to_ref = snap.find_account(aor_user);
+    // The snapshot's account search, cached per account and snapshot generation.
+    const std::uint32_t aor_index = store_.find_account(aor_user);
+    dp::AccountRef to_ref;
+    if (aor_index != kNoIndex && store_.account(aor_index).cached_generation == snap.generation()) {
+        const AccountBindings& ab = store_.account(aor_index);
+        to_ref.trunk = ab.cached_trunk;
+        to_ref.role = static_cast<dp::AccountRole>(ab.cached_role);
+    } else {
+        to_ref = snap.find_account(aor_user);
+        if (aor_index != kNoIndex && to_ref.trunk != dp::kNoTrunk) {
+            AccountBindings& ab = store_.account(aor_index);
+            ab.cached_generation = snap.generation();
+            ab.cached_trunk = to_ref.trunk;
+            ab.cached_role = static_cast<std::uint8_t>(to_ref.role);
+        }
+    }
     const dp::AccountSpec* to_spec = account_spec(snap, to_ref);
 
     // §10.3 step 3: authentication (RFC 3261 §22.4). Only credentials for our realm count.
@@ -175,7 +190,8 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
     };
     if (creds == nullptr) return challenge(to_spec, false);
 
-    const dp::AccountRef cred_ref = snap.find_account(creds->username);
+    // Usually the PBX authenticates as its own AOR: one account lookup, not two.
+    const dp::AccountRef cred_ref = creds->username == aor_user ? to_ref : snap.find_account(creds->username);
     const dp::AccountSpec* cred_spec = account_spec(snap, cred_ref);
     AuthEvent ev;
     ev.ip = r.in.remote_ip;
@@ -200,7 +216,7 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
     sip::CSeq cseq;
     sip::parse_cseq(msg.find(sip::HeaderId::cseq)->value, cseq);
     const std::string_view call_id = msg.find(sip::HeaderId::call_id)->value;
-    const std::uint32_t acc_index = store_.find_account(creds->username);
+    const std::uint32_t acc_index = creds->username == aor_user ? aor_index : store_.find_account(creds->username);
     // A retransmission: the account holds a binding written by this very request.
     auto is_retransmission = [&] {
         if (acc_index == kNoIndex) return false;
@@ -277,7 +293,7 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
     std::size_t planned = 0;
     bool star = false;
     std::size_t values = 0;
-    const std::uint32_t a_existing = store_.find_account(aor_user);
+    const std::uint32_t a_existing = aor_index;
     const AccountBindings* acc = a_existing == kNoIndex ? nullptr : &store_.account(a_existing);
     for (std::string_view cv : msg.values(sip::HeaderId::contact)) {
         ++values;
@@ -373,6 +389,8 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
     const std::uint32_t trunk_key = snap.trunk(to_ref.trunk).limit_slot;
     const std::uint32_t a = store_.upsert_account(aor_user, trunk_key, location_role(to_ref.role));
     bool changed = false;
+    std::uint32_t expiry_only[dp::kMaxContactsPerAccount + 1];
+    std::size_t expiry_count = 0;
     if (star) {
         AccountBindings& ab = store_.account(a);
         while (ab.count > 0) {
@@ -391,11 +409,17 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
                 Binding& b = store_.binding(p.existing);
                 b.call_id.assign(call_id);
                 b.cseq = cseq.number;
-                b.ip = r.in.remote_ip;
-                b.port = r.in.remote_port;
-                b.iface = r.in.port;
+                if (b.ip != r.in.remote_ip || b.port != r.in.remote_port || b.iface != r.in.port) {
+                    b.ip = r.in.remote_ip;
+                    b.port = r.in.remote_port;
+                    b.iface = r.in.port;
+                    changed = true;
+                } else {
+                    expiry_only[expiry_count++] = p.existing;
+                }
                 store_.set_expiry(p.existing, now_s + p.expires);
                 ++counters_.bindings_refreshed;
+                continue;
             }
             changed = true;
         } else if (p.expires != 0) {
@@ -412,7 +436,15 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
             changed = true;
         }
     }
-    if (changed) publish(a);
+    if (changed) {
+        publish(a);
+    } else {
+        // Only expiries moved: update them in place, no new record (the common refresh).
+        for (std::size_t i = 0; i < expiry_count; ++i) {
+            const Binding& b = store_.binding(expiry_only[i]);
+            if (!location_.set_expiry(aor_user, b.contact_id, b.expires_at)) publish(a);
+        }
+    }
     return ok_with_bindings(a);
 }
 

@@ -4,7 +4,7 @@
 // publishes them incrementally to the workers' LocationTable, and writes the reply datagram
 // (kind inject_sip) for the caller to enqueue on an inject ring. expire() is the timer.
 //
-// Decisions (RFC 3261 §10.3 leaves them to the registrar; see also docs in the issue note):
+// Decisions (RFC 3261 §10.3 leaves them to the registrar):
 //   - step 1: any Request-URI host is accepted (Palisade is the registrar for whatever domain
 //     the PBX registers to; only its userinfo is refused, §10.2, validate_register).
 //   - step 2: every Require option is unsupported: 420 with Unsupported listing them.

@@ -76,7 +76,10 @@ struct LocationContact {
     /// Written by cp (keepalive, copied on record rebuild); read by workers (relaxed is enough:
     /// a stale value for one probe interval is harmless).
     std::atomic<std::uint8_t> reachability{0};
-    std::uint64_t expires_at_s = 0;   ///< Unix seconds; the registrar removes it by then
+    /// Unix seconds; the registrar removes the contact by then. Written by cp (registrar: a
+    /// refresh that changes nothing else updates it in place instead of rebuilding the record),
+    /// read by workers.
+    std::atomic<std::uint64_t> expires_at_s{0};
     const char* uri_ptr = nullptr;    ///< into the same record
 
     /// The Contact URI as registered (the Request-URI of an inbound INVITE, RFC 3261 §16.5).
@@ -222,6 +225,9 @@ public:
     /// the record. False (nothing changed) on a full table or an oversized input.
     bool set_contacts(std::string_view username, std::uint32_t trunk_key, LocationRole role,
                       std::span<const ContactInput> contacts);
+    /// Moves one contact's expiry in place (a refresh that changes nothing else: no new record,
+    /// no index change); false when the account or contact is not there.
+    bool set_expiry(std::string_view username, std::uint32_t contact_id, std::uint64_t expires_at_s) noexcept;
     /// Sets the reachability of one contact; false when the account or contact is not there.
     bool set_reachability(std::string_view username, std::uint32_t contact_id, Reachability r) noexcept;
     /// Sets a trunk's failover mode; false for a key out of range.

@@ -72,7 +72,7 @@ TEST(LocationTest, ContactsSourcesAndRemoval) {
     EXPECT_EQ(cs[0].uri(), "sip:a@10.0.0.1");
     EXPECT_EQ(cs[1].uri(), "sip:a@10.0.0.2");
     EXPECT_EQ(cs[1].iface, 1);
-    EXPECT_EQ(cs[1].expires_at_s, 200u);
+    EXPECT_EQ(cs[1].expires_at_s.load(), 200u);
     EXPECT_EQ(t.account("alice")->username(), "alice");
     EXPECT_TRUE(t.contacts("bob").empty());
     EXPECT_TRUE(t.is_known_source(0x0a000001, 5060));
@@ -114,7 +114,10 @@ TEST(LocationTest, ReachabilityKeptAcrossRebuilds) {
     a[0].expires_at_s = 500;  // a refresh rebuilds the record
     t.set_contacts("a", 0, LocationRole::secondary, a);
     EXPECT_EQ(t.contacts("a")[1].reachable(), Reachability::down);
-    EXPECT_EQ(t.contacts("a")[0].expires_at_s, 500u);
+    EXPECT_EQ(t.contacts("a")[0].expires_at_s.load(), 500u);
+    EXPECT_TRUE(t.set_expiry("a", 12, 900));
+    EXPECT_EQ(t.contacts("a")[1].expires_at_s.load(), 900u);
+    EXPECT_FALSE(t.set_expiry("a", 99, 900));
     EXPECT_EQ(t.account("a")->role, LocationRole::secondary);
 }
 
@@ -176,8 +179,8 @@ TEST(LocationTest, ReadersWhileTheWriterUpdates) {
                     // Every contact of one record carries the same generation in expires_at_s,
                     // and its URI says which account and generation it belongs to.
                     for (const LocationContact& c : cs) {
-                        if (c.expires_at_s != cs[0].expires_at_s) bad.fetch_add(1);
-                        const std::string want = uri_for(name, c.expires_at_s);
+                        if (c.expires_at_s.load() != cs[0].expires_at_s.load()) bad.fetch_add(1);
+                        const std::string want = uri_for(name, c.expires_at_s.load());
                         if (c.uri() != want) bad.fetch_add(1);
                     }
                     if (!cs.empty() && !t.is_known_source(cs[0].ip, cs[0].port)) {

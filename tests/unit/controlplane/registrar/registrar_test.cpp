@@ -205,7 +205,7 @@ TEST_F(RegistrarTest, AuthenticatedRegisterBindsAndPublishes) {
     EXPECT_EQ(contacts[0].uri(), "sip:alice@10.1.1.1:5060;transport=udp");
     EXPECT_EQ(contacts[0].ip, kSrcIp);  // NAT: the packet's source, not the Contact host
     EXPECT_EQ(contacts[0].port, kSrcPort);
-    EXPECT_EQ(contacts[0].expires_at_s, kNow + 600);
+    EXPECT_EQ(contacts[0].expires_at_s.load(), kNow + 600);
     const dp::AccountLocation* rec = location.account("alice");
     ASSERT_NE(rec, nullptr);
     EXPECT_EQ(rec->role, dp::LocationRole::primary);
@@ -373,11 +373,11 @@ TEST_F(RegistrarTest, CSeqOrderingPerBinding) {
     Sent s = reg_auth("alice", "c1", 5, {"<sip:a@10.1.1.1>"}, "Expires: 900\r\n");
     EXPECT_EQ(s.code, 400);
     EXPECT_EQ(s.text.substr(0, s.text.find("\r\n")), "SIP/2.0 400 Invalid CSeq");
-    EXPECT_EQ(location.contacts("alice")[0].expires_at_s, kNow + 600);
+    EXPECT_EQ(location.contacts("alice")[0].expires_at_s.load(), kNow + 600);
     // Another Call-ID (the PBX restarted): updates whatever its CSeq.
     s = reg_auth("alice", "c2", 1, {"<sip:a@10.1.1.1>"}, "Expires: 900\r\n");
     EXPECT_EQ(s.code, 200);
-    EXPECT_EQ(location.contacts("alice")[0].expires_at_s, kNow + 900);
+    EXPECT_EQ(location.contacts("alice")[0].expires_at_s.load(), kNow + 900);
     EXPECT_EQ(location.contacts("alice").size(), 1u);
 }
 
