@@ -183,9 +183,19 @@ std::uint32_t TransactionTable::create(TxKind kind, std::string_view key, std::u
     const std::uint32_t i = free_.back();
     free_.pop_back();
     Tx& t = txs_[i];
-    const std::uint32_t generation = t.generation;
-    t = Tx{};
-    t.generation = generation;
+    // Field by field: the key buffer is overwritten below, no need to clear it first.
+    t.flags = 0;
+    t.slot_len = 0;
+    t.interval = 0;
+    t.last_code = 0;
+    t.peer = {};
+    t.retx = {};
+    t.timeout = {};
+    t.timer_c = {};
+    t.parent = kNil;
+    t.first_child = kNil;
+    t.next_sibling = kNil;
+    t.state = TxState::free;
     t.kind = kind;
     t.hash = hash;
     t.key_len = static_cast<std::uint16_t>(key.size());

@@ -617,6 +617,34 @@ TEST_F(CancelFixture, CoreLogicCancelBehavesLikeACancelWithout200) {
     EXPECT_FALSE(table->cancel(server, now, out));
 }
 
+TEST_F(CancelFixture, UnansweredDownstreamCancelEndsQuietlyAndTimerCGivesUpOnTheInvite) {
+    start();
+    Parsed p180(response(180, branch));
+    resp(p180);
+    const std::uint64_t t0 = now;
+    req(*cancel);
+    ASSERT_EQ(send_times("CANCEL ").size(), 1u);
+    // Nobody answers: the CANCEL's Timer F ends it without a timed_out (it is ours, not a branch).
+    run_until(t0 + 32000);
+    EXPECT_EQ(count(ActionKind::terminated, TimerId::f), 1u);
+    EXPECT_EQ(count(ActionKind::timed_out), 0u);
+    EXPECT_EQ(table->state(client), TxState::proceeding);
+    // Our 487 was never ACKed either: Timer H.
+    EXPECT_EQ(count(ActionKind::terminated, TimerId::h), 1u);
+    // Timer C (armed at the 180) finally gives up on the INVITE branch.
+    run_until(t0 + 181000);
+    EXPECT_EQ(count(ActionKind::terminated, TimerId::c), 1u);
+    EXPECT_EQ(table->state(client), TxState::free);
+    EXPECT_EQ(table->size(), 0u);
+}
+
+TEST_F(TxTest, ActionListOverflowIsCounted) {
+    ActionList list;
+    for (std::size_t i = 0; i < ActionList::kCapacity + 3; ++i) list.push(Action{});
+    EXPECT_EQ(list.size(), ActionList::kCapacity);
+    EXPECT_EQ(list.overflow(), 3u);
+}
+
 // --- ACK end to end, RFC 2543 ----------------------------------------------------------------
 
 TEST_F(TxTest, UnmatchedAckIsHandedToTheDialogLayer) {
