@@ -462,14 +462,17 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
     for (;;) {
         if (p == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
         const char c = *p;
-        if (c == '\r') {
-            if (p + 1 == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
-            if (p[1] != '\n') return fail(ParseStatus::malformed, Reason::bad_line_ending);
-            p += 2;
-            break;   // the empty line
+        if (static_cast<unsigned char>(c) <= ' ') {   // one compare for every name's first octet
+            if (c == '\r') {
+                if (p + 1 == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
+                if (p[1] != '\n') return fail(ParseStatus::malformed, Reason::bad_line_ending);
+                p += 2;
+                break;   // the empty line
+            }
+            if (c == '\n') return fail(ParseStatus::malformed, Reason::bad_line_ending);
+            if (c == ' ' || c == '\t')
+                return fail(ParseStatus::malformed, Reason::fold_without_header);
         }
-        if (c == '\n') return fail(ParseStatus::malformed, Reason::bad_line_ending);
-        if (c == ' ' || c == '\t') return fail(ParseStatus::malformed, Reason::fold_without_header);
 
         // field-name = token. The name ends at ':', blank or line break; a known name is
         // matched exactly (which proves it a token), any other name is checked octet by octet.
@@ -517,17 +520,24 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
         if (name_len == 0 || (id == HeaderId::unknown && !is_token(std::string_view(p, name_len))))
             return fail(ParseStatus::malformed, Reason::bad_header_name);
         const char* q = name_end;
-        while (q < end && (*q == ' ' || *q == '\t')) ++q;
-        if (q == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
-        if (*q != ':') return fail(ParseStatus::malformed, Reason::missing_colon);
-        ++q;
-        // SWS = [LWS], LWS = [*WSP CRLF] 1*WSP: skip blanks and folds before the value.
-        for (;;) {
+        if (*q != ':') {   // name_end < end here; "Name : value" is legal but rare
             while (q < end && (*q == ' ' || *q == '\t')) ++q;
             if (q == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
-            if (*q != '\r' || end - q < 3 || q[1] != '\n' || (q[2] != ' ' && q[2] != '\t')) break;
-            q += 3;
-            line_break = nullptr;   // past the loaded block's first line break
+            if (*q != ':') return fail(ParseStatus::malformed, Reason::missing_colon);
+        }
+        ++q;
+        if (end - q >= 2 && q[0] == ' ' && static_cast<unsigned char>(q[1]) > ' ') {
+            ++q;   // "Name: value", the usual spelling: one SP, then a visible octet
+        } else {
+            // SWS = [LWS], LWS = [*WSP CRLF] 1*WSP: skip blanks and folds before the value.
+            for (;;) {
+                while (q < end && (*q == ' ' || *q == '\t')) ++q;
+                if (q == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
+                if (*q != '\r' || end - q < 3 || q[1] != '\n' || (q[2] != ' ' && q[2] != '\t'))
+                    break;
+                q += 3;
+                line_break = nullptr;   // past the loaded block's first line break
+            }
         }
         const char* const value_begin = q;
         // The field ends at the first CRLF not followed by SP / HTAB.
@@ -544,7 +554,8 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
             q = e + 3;
         }
         const char* value_end = e;
-        while (value_end > value_begin &&
+        // Only octets <= SP can be trimmed: one compare in the usual case.
+        while (value_end > value_begin && static_cast<unsigned char>(value_end[-1]) <= ' ' &&
                (value_end[-1] == ' ' || value_end[-1] == '\t' || value_end[-1] == '\r' ||
                 value_end[-1] == '\n'))
             --value_end;

@@ -123,6 +123,21 @@ constexpr bool is_token(std::string_view s) noexcept {
 /// §3.1.2.4 scalar02 / scalarlg).
 constexpr bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
     if (s.empty()) return false;
+    if (s.size() <= 19) {
+        // 19 digits stay below 2^64: accumulate without a per-digit range check, flag any
+        // non-digit with one OR (branchless: CSeq, Max-Forwards, ports, Content-Length on every
+        // packet), compare with `max` once.
+        std::uint64_t v = 0;
+        bool bad = false;
+        for (char c : s) {
+            const auto d = static_cast<std::uint64_t>(static_cast<unsigned char>(c)) - '0';
+            bad |= d > 9;
+            v = v * 10 + d;  // unsigned: wraps harmlessly when `bad`
+        }
+        if (bad || v > max) return false;
+        out = v;
+        return true;
+    }
     std::uint64_t v = 0;
     for (char c : s) {
         if (!is_digit(c)) return false;
