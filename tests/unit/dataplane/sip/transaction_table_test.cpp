@@ -645,6 +645,35 @@ TEST_F(TxTest, ActionListOverflowIsCounted) {
     EXPECT_EQ(list.overflow(), 3u);
 }
 
+TEST_F(CancelFixture, SerialFailoverAcrossBranchesThenCancelReachesOnlyTheLiveOne) {
+    start();
+    // Branch 1: no answer at all -> Timer B reports it for failover, naming the server.
+    run_until(32000);
+    ASSERT_EQ(count(ActionKind::timed_out, TimerId::b), 1u);
+    for (const Action& a : all) {
+        if (a.kind == ActionKind::timed_out) {
+            EXPECT_EQ(a.server, server);
+        }
+    }
+    EXPECT_EQ(table->state(server), TxState::proceeding);
+    // Branch 2: 503 -> ACKed here, delivered with its server for the next failover.
+    std::string br2;
+    const TxId c2 = forward(server, "INVITE", &br2);
+    ASSERT_TRUE(c2.valid());
+    Parsed p503(response(503, br2));
+    EXPECT_EQ(resp(p503), ResponseVerdict::delivered);
+    EXPECT_EQ(out[out.size() - 1].server, server);
+    EXPECT_EQ(send_times("ACK ").size(), 1u);
+    // Branch 3: rings; then the caller gives up.
+    std::string br3;
+    forward(server, "INVITE", &br3);
+    Parsed p180(response(180, br3));
+    resp(p180);
+    EXPECT_EQ(req(*cancel), RequestVerdict::cancel_matched);
+    ASSERT_EQ(send_times("CANCEL ").size(), 1u);  // not to the completed branch 2
+    EXPECT_NE(sent.back().data.find("branch=" + br3), std::string::npos);
+}
+
 // --- ACK end to end, RFC 2543 ----------------------------------------------------------------
 
 TEST_F(TxTest, UnmatchedAckIsHandedToTheDialogLayer) {
