@@ -427,7 +427,9 @@ void BM_DestMatch_HashPerLength(benchmark::State& state) {
 
 void BM_SnapshotBuildPublish(benchmark::State& state) {
     const Scale sc = kScales[2];
-    static const ConfigSpec spec = make_config(sc, state.range(0) != 0, 99);
+    static const ConfigSpec plain = make_config(sc, false, 99);
+    static const ConfigSpec with_patterns = make_config(sc, true, 99);
+    const ConfigSpec& spec = state.range(0) != 0 ? with_patterns : plain;
     LimitsTable limits(sc.trunks + sc.trunks / 4 + 16);
     PolicySlot slot(2);
     {

@@ -80,15 +80,19 @@ public:
     [[nodiscard]] std::uint32_t lookup(std::uint64_t key) const noexcept;
     [[nodiscard]] std::size_t size() const noexcept { return n_; }
     [[nodiscard]] std::size_t bytes() const noexcept {
-        return eyt_.size() * 8 + rank_.size() * 4 + last_.size() * 8 + trunk_.size() * 4;
+        return eyt_.size() * 8 + rank_.size() * 4 + tail_.size() * sizeof(Tail);
     }
 
 private:
+    struct Tail {
+        std::uint64_t last;
+        std::uint32_t trunk;
+        std::uint32_t pad;
+    };
     std::size_t n_ = 0;
     std::vector<std::uint64_t> eyt_;    // starts, Eytzinger order, 1-based (eyt_[0] unused)
     std::vector<std::uint32_t> rank_;   // eyt index -> sorted index
-    std::vector<std::uint64_t> last_;   // sorted order
-    std::vector<std::uint32_t> trunk_;  // sorted order
+    std::vector<Tail> tail_;            // sorted order: end and trunk together (one miss)
 };
 
 class CallerIdTable {
