@@ -406,24 +406,40 @@ RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::
         return RequestVerdict::cancel_unmatched;
     }
     ++counters_.cancels_matched;
-    const std::string_view tag = make_tag();
+    // §9.2: the 200 to the CANCEL SHOULD carry the To tag of the INVITE's response.
+    const std::string_view tag = invite_to_tag(inv);
     const std::size_t n = sip::build_response(msg, 200, "OK", tag, {}, {}, scratch_);
     if (n == 0) {
         ++counters_.build_failed;
     } else {
         respond_now(id_of(i), {scratch_.data(), n}, 200, out);
     }
-    if (txs_[inv].state == TxState::proceeding) cancel_server(inv, out);
+    if (txs_[inv].state == TxState::proceeding) cancel_server(inv, tag, out);
     return RequestVerdict::cancel_matched;
 }
 
-void TransactionTable::cancel_server(std::uint32_t s, ActionList& out) noexcept {
+std::string_view TransactionTable::invite_to_tag(std::uint32_t s) noexcept {
+    // The To tag of the last response of INVITE server transaction s (a 1xx or final the core
+    // logic forwarded carries the callee's), else a new one of ours. Copied: the slot changes.
+    if (txs_[s].slot_len != 0 && scratch_msg_.parse(slot(s)) == sip::ParseStatus::ok) {
+        if (const sip::HeaderField* f = scratch_msg_.find(sip::HeaderId::to)) {
+            sip::NameAddr to;
+            if (sip::parse_name_addr(f->value, to) == sip::Reason::none && !to.tag.empty() &&
+                to.tag.size() <= sizeof peer_tag_) {
+                std::memcpy(peer_tag_, to.tag.data(), to.tag.size());
+                return {peer_tag_, to.tag.size()};
+            }
+        }
+    }
+    return make_tag();
+}
+
+void TransactionTable::cancel_server(std::uint32_t s, std::string_view tag, ActionList& out) noexcept {
     Tx& t = txs_[s];
     t.flags |= kCancelled;
     // §9.2: the INVITE gets 487, built from the stored 100 (same Via, From, To, Call-ID, CSeq).
     bool sent = false;
     if (t.slot_len != 0 && scratch_msg_.parse(slot(s)) == sip::ParseStatus::ok) {
-        const std::string_view tag = make_tag();
         const std::size_t n = sip::build_response(scratch_msg_, 487, "Request Terminated", tag, {}, {}, scratch_);
         if (n != 0) {
             respond_now(id_of(s), {scratch_.data(), n}, 487, out);
@@ -453,7 +469,7 @@ bool TransactionTable::cancel(TxId server, std::uint64_t now_ms, ActionList& out
     begin(now_ms, out);
     Tx* t = get(server);
     if (t == nullptr || t->kind != TxKind::server_invite || t->state != TxState::proceeding) return false;
-    cancel_server(server.index, out);
+    cancel_server(server.index, invite_to_tag(server.index), out);
     return true;
 }
 

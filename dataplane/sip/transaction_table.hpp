@@ -190,7 +190,8 @@ private:
     void send_slot(std::uint32_t i, int code, ActionList& out) noexcept;
     void on_timer(TimerHandle h, TimerId id, std::uint64_t cookie, ActionList& out) noexcept;
     bool respond_now(TxId server, std::string_view response, int code, ActionList& out) noexcept;
-    void cancel_server(std::uint32_t s, ActionList& out) noexcept;
+    std::string_view invite_to_tag(std::uint32_t s) noexcept;
+    void cancel_server(std::uint32_t s, std::string_view tag, ActionList& out) noexcept;
     void send_cancel(std::uint32_t c, ActionList& out) noexcept;
     bool build_ack(std::uint32_t c, const sip::Message& response) noexcept;
     std::string_view make_tag() noexcept;
@@ -208,6 +209,7 @@ private:
     std::vector<std::uint32_t> pending_free_;  // terminated this call: freed at the next call
     std::vector<char> scratch_;            // building ACK / CANCEL / 487
     char tag_[24];
+    char peer_tag_[64];
     sip::Message scratch_msg_;
     TimerWheel wheel_;
     std::uint32_t live_ = 0;

@@ -517,6 +517,13 @@ TEST_F(CancelFixture, CancelBeforeProvisionalIsDeferredUntilTheFirstProvisional)
     EXPECT_NE(sent.back().data.find("CSeq: 1 INVITE"), std::string::npos);
     EXPECT_NE(sent.back().data.find("To: <sip:+4930123@core.example>;tag=pl"), std::string::npos);
     EXPECT_EQ(sent.back().to, kUac);
+    // §9.2: one To tag for the 200 to the CANCEL and the 487 to the INVITE.
+    const std::string& ok = sent[sent.size() - 2].data;
+    const std::string& t487 = sent.back().data;
+    const std::size_t a = ok.find(";tag=pl"), b = t487.find(";tag=pl");
+    ASSERT_NE(a, std::string::npos);
+    ASSERT_NE(b, std::string::npos);
+    EXPECT_EQ(ok.substr(a, 25), t487.substr(b, 25));
     EXPECT_EQ(count(ActionKind::cancelled), 1u);
     EXPECT_EQ(table->state(server), TxState::completed);
     EXPECT_TRUE(send_times("CANCEL ").empty());
@@ -545,9 +552,15 @@ TEST_F(CancelFixture, CancelAfterProvisionalGoesDownstreamAtOnce) {
     start();
     Parsed p183(response(183, branch));
     resp(p183);
+    ASSERT_TRUE(respond(server, upstream_response(183), 183));  // the callee's To tag t2 goes up
     EXPECT_EQ(req(*cancel), RequestVerdict::cancel_matched);
     ASSERT_EQ(send_times("CANCEL ").size(), 1u);
     EXPECT_EQ(table->counters().cancels_sent, 1u);
+    // Both the 200 to the CANCEL and the 487 carry the tag of the 183 sent upstream.
+    EXPECT_NE(sent[sent.size() - 3].data.find("CSeq: 1 CANCEL"), std::string::npos);
+    EXPECT_NE(sent[sent.size() - 3].data.find(";tag=t2\r\n"), std::string::npos);
+    EXPECT_EQ(sent[sent.size() - 2].data.rfind("SIP/2.0 487", 0), 0u);
+    EXPECT_NE(sent[sent.size() - 2].data.find(";tag=t2\r\n"), std::string::npos);
     // A retransmitted CANCEL gets its 200 again and nothing else.
     const std::size_t before = sent.size();
     EXPECT_EQ(req(*cancel), RequestVerdict::retransmission);
