@@ -127,7 +127,10 @@ public:
         iterator& operator++() noexcept;
         iterator operator++(int) noexcept { iterator t = *this; ++*this; return t; }
         bool operator==(const iterator& o) const noexcept {
-            return field_ == o.field_ && pos_ == o.pos_;
+            // pos_ only matters inside a field (it is 0 at the end). Written so that the two
+            // members are not compared as one 8-byte load: that load would span the 1- and
+            // 4-byte stores that just built end() and stall on store forwarding.
+            return field_ == o.field_ && (field_ == 0xff || pos_ == o.pos_);
         }
         bool operator!=(const iterator& o) const noexcept { return !(*this == o); }
     private:
