@@ -52,6 +52,10 @@ void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
 using Buckets = std::vector<std::pair<std::uint32_t, std::uint32_t>>;  // (bucket, count), ascending
 
 void add_bucket(Buckets& v, std::uint32_t bucket, std::uint32_t n) {
+    if (v.empty() || v.back().first < bucket) {  // the usual case: the newest bucket
+        v.emplace_back(bucket, n);
+        return;
+    }
     auto it = std::lower_bound(v.begin(), v.end(), bucket, [](const auto& p, std::uint32_t b) { return p.first < b; });
     if (it != v.end() && it->first == bucket) {
         it->second += n;
@@ -110,20 +114,28 @@ struct Persist::Pending {
         bool remove = false;
         PersistedBinding b;
     };
-    struct CountKey {
-        std::string trunk;
+    // Counted calls per trunk since the last commit: usually one or two buckets per trunk per
+    // commit period, so a short vector scanned from its newest end.
+    struct Delta {
         CountUnit unit;
         std::uint32_t bucket;
-        bool operator==(const CountKey&) const = default;
+        std::uint32_t n;
     };
-    struct CountHash {
-        std::size_t operator()(const CountKey& k) const noexcept {
-            return std::hash<std::string_view>{}(k.trunk) ^ (static_cast<std::size_t>(k.bucket) * 0x9e3779b97f4a7c15ull) ^
-                   static_cast<std::size_t>(k.unit);
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+    };
+    static void add(std::vector<Delta>& v, CountUnit unit, std::uint32_t bucket) {
+        for (auto it = v.rbegin(); it != v.rend(); ++it) {
+            if (it->bucket == bucket && it->unit == unit) {
+                ++it->n;
+                return;
+            }
         }
-    };
+        v.push_back({unit, bucket, 1});
+    }
     std::unordered_map<std::string, Binding> bindings;  // key: username '\0' uri
-    std::unordered_map<CountKey, std::uint32_t, CountHash> counts;
+    std::unordered_map<std::string, std::vector<Delta>, NameHash, std::equal_to<>> counts;
 
     [[nodiscard]] std::size_t size() const noexcept { return bindings.size() + counts.size(); }
     void clear() {
@@ -337,11 +349,13 @@ void Persist::remove_binding(std::string_view username, std::string_view uri) {
 }
 
 void Persist::record_call_counted(std::string_view trunk_id, std::uint64_t at_s) {
-    Pending::CountKey m{std::string(trunk_id), CountUnit::minute, static_cast<std::uint32_t>(at_s / 60)};
-    Pending::CountKey h{std::string(trunk_id), CountUnit::hour, static_cast<std::uint32_t>(at_s / 3600)};
+    const auto minute = static_cast<std::uint32_t>(at_s / 60);
+    const auto hour = static_cast<std::uint32_t>(at_s / 3600);
     std::lock_guard<std::mutex> lock(mu_);
-    ++pending_->counts[std::move(m)];
-    ++pending_->counts[std::move(h)];
+    auto it = pending_->counts.find(trunk_id);
+    if (it == pending_->counts.end()) it = pending_->counts.emplace(std::string(trunk_id), std::vector<Pending::Delta>{}).first;
+    Pending::add(it->second, CountUnit::minute, minute);
+    Pending::add(it->second, CountUnit::hour, hour);
 }
 
 bool Persist::commit_batch(Pending& batch, std::uint64_t now_s) {
@@ -349,9 +363,10 @@ bool Persist::commit_batch(Pending& batch, std::uint64_t now_s) {
     const std::uint64_t t0 = now_us();
     // Counts go into the in-memory windows first; each touched trunk's row is rewritten below
     // (and stays dirty until a commit succeeds).
-    for (auto& [k, n] : batch.counts) {
-        auto [it, fresh] = windows_->trunks.try_emplace(k.trunk);
-        add_bucket(k.unit == CountUnit::minute ? it->second.minutes : it->second.hours, k.bucket, n);
+    for (auto& [trunk, deltas] : batch.counts) {
+        auto [it, fresh] = windows_->trunks.try_emplace(trunk);
+        for (const Pending::Delta& d : deltas)
+            add_bucket(d.unit == CountUnit::minute ? it->second.minutes : it->second.hours, d.bucket, d.n);
         windows_->touch(it->first, it->second);
     }
     batch.counts.clear();
@@ -507,14 +522,23 @@ PersistStats Persist::stats() const {
     return s;
 }
 
+std::uint64_t LimitsRestorer::operator()(std::string_view trunk_id, CountUnit unit, std::uint32_t bucket,
+                                         std::uint32_t count) {
+    if (slot_ == dp::kNoLimitSlot || trunk_id != last_) {
+        last_.assign(trunk_id);
+        slot_ = limits_.bind(trunk_id);
+    }
+    if (slot_ == dp::kNoLimitSlot) return 0;
+    if (unit == CountUnit::minute) return limits_.restore_window(slot_, dp::CallWindow::hour, bucket, count, now_s_);
+    const std::uint32_t day = limits_.restore_window(slot_, dp::CallWindow::day, bucket, count, now_s_);
+    const std::uint32_t week = limits_.restore_window(slot_, dp::CallWindow::week, bucket, count, now_s_);
+    return day > week ? day : week;
+}
+
 std::uint64_t restore_count_into(dp::LimitsTable& limits, std::string_view trunk_id, CountUnit unit,
                                  std::uint32_t bucket, std::uint32_t count, std::uint64_t now_s) {
-    const std::uint32_t slot = limits.bind(trunk_id);
-    if (slot == dp::kNoLimitSlot) return 0;
-    if (unit == CountUnit::minute) return limits.restore_window(slot, dp::CallWindow::hour, bucket, count, now_s);
-    const std::uint32_t day = limits.restore_window(slot, dp::CallWindow::day, bucket, count, now_s);
-    const std::uint32_t week = limits.restore_window(slot, dp::CallWindow::week, bucket, count, now_s);
-    return day > week ? day : week;
+    LimitsRestorer r(limits, now_s);
+    return r(trunk_id, unit, bucket, count);
 }
 
 }  // namespace palisade::cp

@@ -180,9 +180,25 @@ private:
 };
 
 /// Restores load()'s counter rows into the workers' limits table: binds each trunk's slot (by
-/// id, as the snapshot builder will) and restores minute rows into the hour window and hour rows
-/// into the day and week windows. cp, before the first packet. Returns the calls restored
-/// (0 when the table is full or the bucket left its window).
+/// id, as the snapshot builder does; build and bind the snapshot first) and restores minute rows
+/// into the hour window and hour rows into the day and week windows. load() hands a trunk's
+/// buckets one after the other, so the slot of the last trunk is cached. cp, before the first
+/// packet.
+class LimitsRestorer {
+public:
+    LimitsRestorer(dp::LimitsTable& limits, std::uint64_t now_s) : limits_(limits), now_s_(now_s) {}
+    /// Restores one row; returns the calls restored (0 when the table is full or the bucket
+    /// left its window).
+    std::uint64_t operator()(std::string_view trunk_id, CountUnit unit, std::uint32_t bucket, std::uint32_t count);
+
+private:
+    dp::LimitsTable& limits_;
+    std::uint64_t now_s_;
+    std::string last_;
+    std::uint32_t slot_ = dp::kNoLimitSlot;
+};
+
+/// One row without the cache (tests, a few rows).
 std::uint64_t restore_count_into(dp::LimitsTable& limits, std::string_view trunk_id, CountUnit unit,
                                  std::uint32_t bucket, std::uint32_t count, std::uint64_t now_s);
 
