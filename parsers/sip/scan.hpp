@@ -99,6 +99,10 @@ constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcep
 
 /// Strip SP / HTAB / CR / LF from both ends (LWS after unfolding; folds are CRLF + WSP).
 constexpr std::string_view trim(std::string_view s) noexcept {
+    // Message stores values already trimmed: two compares settle the usual case.
+    if (!s.empty() && static_cast<unsigned char>(s.front()) > ' ' &&
+        static_cast<unsigned char>(s.back()) > ' ')
+        return s;
     std::size_t b = 0, e = s.size();
     while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
     while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;

@@ -17,7 +17,7 @@ constexpr bool is_lws(char c) noexcept { return c == ' ' || c == '\t' || c == '\
 
 // Skips LWS (SP, HTAB and the CRLF of folds; Message keeps folds inside values).
 inline std::size_t skip_lws(std::string_view s, std::size_t i) noexcept {
-    while (i < s.size() && is_lws(s[i])) ++i;
+    while (i < s.size() && static_cast<unsigned char>(s[i]) <= ' ' && is_lws(s[i])) ++i;
     return i;
 }
 constexpr CharSet kTokenSet = make_char_set([](unsigned char c) { return is_token_char(static_cast<char>(c)); });
