@@ -35,6 +35,7 @@ std::string_view timer_name(TimerId t) noexcept {
         case TimerId::l: return "L";
         case TimerId::m: return "M";
         case TimerId::trying: return "trying";
+        case TimerId::guard: return "guard";
     }
     return "?";
 }

@@ -44,6 +44,11 @@ struct TxTimers {
     /// Delay of the 100 Trying the INVITE server transaction sends itself (§16.2 allows at once
     /// or after 200 ms). 0 = at once (Palisade's choice: it stops the UAC's Timer A early).
     std::uint32_t trying_delay_ms = 0;
+    /// Lifetime of a server transaction that never sent a final response: non-INVITE 64*T1 plus
+    /// this (the client gave up at 64*T1), INVITE Timer C plus 64*T1 plus this (every branch of
+    /// ours has ended by then). Not an RFC timer: a safety net against a lost request; the
+    /// table sends nothing when it fires, it only reports `terminated` with TimerId::guard.
+    std::uint32_t server_guard_ms = 32000;
 };
 /// Timer values from the configuration (t1, t2, t4, invite_timeout); the others default.
 TxTimers timers_from(const SipSettings& settings) noexcept;
@@ -67,7 +72,9 @@ enum class TxState : std::uint8_t {
 
 /// Timers of every machine. `trying` is the delayed 100 Trying (when trying_delay_ms > 0).
 /// L and M are RFC 6026's Accepted-state timers (server and client INVITE, 64*T1).
-enum class TimerId : std::uint8_t { none, a, b, c, d, e, f, g, h, i, j, k, l, m, trying };
+/// `guard` is Palisade's own: it ends a server transaction the core logic never answered (see
+/// TxTimers::server_guard_ms), so that a lost request cannot hold a record forever.
+enum class TimerId : std::uint8_t { none, a, b, c, d, e, f, g, h, i, j, k, l, m, trying, guard };
 /// "A", "B", ... for logs and tests.
 std::string_view timer_name(TimerId t) noexcept;
 /// "calling", "proceeding", ...

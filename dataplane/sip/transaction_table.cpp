@@ -384,8 +384,10 @@ RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::
                 arm(i, t.retx, TimerId::trying, timers_.trying_delay_ms);
             }
         }
+        arm(i, t.timeout, TimerId::guard, timers_.timer_c_ms + 64u * timers_.t1_ms + timers_.server_guard_ms);
     } else {
         t.state = TxState::trying;
+        arm(i, t.timeout, TimerId::guard, 64u * timers_.t1_ms + timers_.server_guard_ms);
     }
 
     Action a;
@@ -513,7 +515,12 @@ bool TransactionTable::respond_now(TxId server, std::string_view response, int c
             disarm(t.retx);  // a delayed 100 is no longer needed
             t.flags |= kTryingSent;
             store_and_send();
-            if (code >= 300) {
+            if (code < 200) {
+                // A call may ring for longer than Timer C as long as provisionals keep coming
+                // (§16.7 item 2 restarts C on the branch): the guard follows.
+                arm(i, t.timeout, TimerId::guard,
+                    timers_.timer_c_ms + 64u * timers_.t1_ms + timers_.server_guard_ms);
+            } else if (code >= 300) {
                 // §17.2.1: Completed; Timer G = T1 (unreliable transport), Timer H = 64*T1.
                 t.state = TxState::completed;
                 t.interval = timers_.t1_ms;
@@ -910,6 +917,11 @@ void TransactionTable::on_timer(TimerHandle h, TimerId id, std::uint64_t cookie,
         case TimerId::h:
             ++counters_.no_ack;  // §17.2.1: no ACK came for our non-2xx final
             terminate(i, TimerId::h, out);
+            return;
+        case TimerId::guard:
+            if (t.state != TxState::trying && t.state != TxState::proceeding) return;
+            ++counters_.unanswered;
+            terminate(i, TimerId::guard, out);
             return;
         case TimerId::d:
         case TimerId::i:

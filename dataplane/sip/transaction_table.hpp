@@ -62,6 +62,7 @@ struct TransactionCounters {
     std::uint64_t late_2xx_forwarded = 0;  ///< 2xx sent after our final (CANCEL/2xx race, §16.7 item 5)
     std::uint64_t timeouts = 0;            ///< timed_out actions (B, C, F)
     std::uint64_t no_ack = 0;              ///< Timer H fired: no ACK for a non-2xx final
+    std::uint64_t unanswered = 0;          ///< server transactions ended by the guard timer
     std::uint64_t bad_forward = 0;         ///< forward() with a stale/cancelled server or a bad method
 };
 
@@ -165,7 +166,7 @@ private:
         int last_code = 0;
         Endpoint peer{};                 // server: where responses go; client: next hop
         TimerHandle retx{};              // A, E, G or the delayed 100
-        TimerHandle timeout{};           // B, D, F, H, I, J, K, L, M
+        TimerHandle timeout{};           // B, D, F, H, I, J, K, L, M, guard
         TimerHandle timer_c{};           // C
         std::uint32_t parent = kNil;     // client: its server transaction
         std::uint32_t first_child = kNil;   // server: its client transactions

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -273,6 +274,28 @@ TEST_F(TxTest, TwoXxMovesToAcceptedAndItsAckIsEndToEnd) {
     EXPECT_EQ(table->state(s), TxState::accepted);
     run_until(32000);  // Timer L = 64*T1
     EXPECT_EQ(count(ActionKind::terminated, TimerId::l), 1u);
+}
+
+TEST_F(TxTest, UnansweredServerTransactionsAreReclaimedByTheGuard) {
+    Parsed inv(request("INVITE", "z9hG4bKuac1"));
+    req(inv);
+    const TxId s = delivered();
+    Parsed opt(request("OPTIONS", "z9hG4bKo1"));
+    req(opt);
+    const TxId o = delivered();
+    run_until(63999);
+    EXPECT_EQ(table->state(o), TxState::trying);
+    run_until(64000);  // non-INVITE: 64*T1 + 32 s
+    EXPECT_EQ(table->state(o), TxState::free);
+    // INVITE: Timer C + 64*T1 + 32 s after the last provisional sent upstream.
+    run_until(100000);
+    respond(s, upstream_response(180), 180);
+    run_until(344999);
+    EXPECT_EQ(table->state(s), TxState::proceeding);
+    run_until(345000);
+    EXPECT_EQ(table->state(s), TxState::free);
+    EXPECT_EQ(count(ActionKind::terminated, TimerId::guard), 2u);
+    EXPECT_EQ(table->counters().unanswered, 2u);
 }
 
 // --- non-INVITE server transaction ---------------------------------------------------------
@@ -840,6 +863,80 @@ TEST_F(TxTest, BranchesNameThisWorker) {
     ASSERT_TRUE(branch_loop_hash(x, h));
     EXPECT_EQ(h, 0x1234u);
 }
+
+// Random traffic against a small table: nothing crashes, the counters stay consistent, and once
+// time runs on every transaction ends and every timer is released.
+class RandomTraffic : public TxTest, public ::testing::WithParamInterface<unsigned> {};
+
+TEST_P(RandomTraffic, AlwaysDrainsToAnEmptyTable) {
+    TransactionTableConfig c;
+    c.capacity = 32;
+    c.slot_size = 1024;
+    make(c);
+    std::mt19937 rng(GetParam());
+    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    std::vector<TxId> servers;
+    std::vector<std::pair<TxId, std::string>> clients;
+    const char* methods[] = {"INVITE", "OPTIONS", "BYE", "CANCEL", "ACK"};
+    const int codes[] = {100, 180, 183, 200, 202, 302, 404, 486, 487, 503, 603};
+    for (int step = 0; step < 20000; ++step) {
+        switch (pick(7)) {
+            case 0:
+            case 1: {  // a request (new or a retransmission: 8 branches only)
+                const std::string m = methods[pick(5)];
+                Parsed p(request(m, "z9hG4bKr" + std::to_string(pick(8)), {}, {}, m == "ACK" ? "t2" : ""));
+                req(p);
+                if (delivered().valid()) servers.push_back(delivered());
+                break;
+            }
+            case 2:  // the core logic answers some server transaction (maybe a stale one)
+                if (!servers.empty()) {
+                    const int code = codes[pick(11)];
+                    respond(servers[pick(servers.size())], upstream_response(code == 100 ? 101 : code), code == 100 ? 101 : code);
+                }
+                break;
+            case 3:  // the core logic forwards
+                if (!servers.empty()) {
+                    std::string br;
+                    const TxId id = forward(pick(4) == 0 ? TxId{} : servers[pick(servers.size())],
+                                            pick(2) == 0 ? "INVITE" : "BYE", &br);
+                    if (id.valid()) clients.emplace_back(id, br);
+                }
+                break;
+            case 4:  // a response from downstream
+                if (!clients.empty()) {
+                    const auto& [id, br] = clients[pick(clients.size())];
+                    const bool invite = table->kind(id) == TxKind::client_invite;
+                    Parsed p(response(codes[pick(11)], br, pick(5) == 0 ? "CANCEL" : (invite ? "INVITE" : "BYE")));
+                    resp(p);
+                }
+                break;
+            case 5:
+                if (!servers.empty()) {
+                    out.clear();
+                    table->cancel(servers[pick(servers.size())], now, out);
+                    collect();
+                }
+                break;
+            default:
+                run_until(now + 1 + pick(3000));
+                break;
+        }
+        ASSERT_LE(table->size(), table->capacity());
+        ASSERT_LE(table->wheel().size(), table->capacity() * 3);
+    }
+    run_until(now + 400000);  // past Timer C and its CANCEL wait
+    EXPECT_EQ(table->size(), 0u);
+    EXPECT_EQ(table->wheel().size(), 0u);
+    const TransactionCounters& k = table->counters();
+    EXPECT_EQ(k.created, k.terminated);
+    EXPECT_EQ(count(ActionKind::terminated), k.terminated);
+    EXPECT_GT(k.created, 100u);
+    EXPECT_GT(k.cancels_matched + k.cancels_sent, 0u);
+    EXPECT_GT(k.acks_sent, 0u);
+    EXPECT_GT(k.absorbed_requests, 0u);
+}
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomTraffic, ::testing::Values(1u, 2u, 3u, 12345u, 777u, 4242u));
 
 TEST(TxTimersFrom, ReadsTheSettings) {
     SipSettings s;
