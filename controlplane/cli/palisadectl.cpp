@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "controlplane/cli/check_cmd.hpp"
+#include "controlplane/cli/client.hpp"
 #include "controlplane/cli/parse_cmd.hpp"
 
 namespace palisade::cp {
@@ -20,17 +21,27 @@ struct Command {
 constexpr Command kCommands[] = {
     {"check", run_check, "validate a configuration file offline, as the daemon would load it"},
     {"parse", run_parse, "parse captured SIP messages offline, one JSON object per file"},
+    {"status", run_status, "uptime, ports, workers, packets and calls per second, drops"},
+    {"trunks", run_trunks, "one row per trunk: registrations, failover, live calls, limits"},
+    {"trunk", run_trunk, "one trunk: registrations, reachability, failover, call counts"},
+    {"registrations", run_registrations, "every registered contact"},
+    {"calls", run_calls, "calls in progress"},
+    {"counters", run_counters, "every counter of the data and control planes"},
+    {"blocked", run_blocked, "sources blocked by brute-force protection"},
+    {"reload", run_reload, "re-read, validate and publish the configuration"},
+    {"failover", run_failover, "force a trunk's failover: auto|primary|secondary|dialplan"},
 };
-
-constexpr int kExitUsage = 2;
 
 void print_usage(std::FILE* to) {
     std::fputs("usage: palisadectl COMMAND [ARGS...]\n\ncommands:\n", to);
     for (const Command& c : kCommands)
-        std::fprintf(to, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+        std::fprintf(to, "  %-14.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
     std::fputs(
-        "\n`palisadectl COMMAND --help` describes a command; docs/cli.md documents them all.\n",
+        "\n`palisadectl COMMAND --help` describes a command; docs/cli.md documents them all.\n"
+        "Daemon commands take --json (print the JSON response), --socket PATH or -c CONFIG\n"
+        "(default $PALISADE_SOCKET, else /run/palisade/palisade.sock); exit 3 when palisade\n"
+        "is not running.\n",
         to);
 }
 

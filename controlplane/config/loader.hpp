@@ -21,6 +21,7 @@ struct Settings {
     std::string config_path;   // the file loaded, as given
     std::string country_data;  // country_data, resolved against the config file's directory
     std::string cli_socket = "/run/palisade/palisade.sock";      // [control] cli_socket
+    std::string cli_group;  // [control] cli_group: group allowed on the socket besides root
     std::string call_records = "/var/log/palisade/calls.jsonl";  // [control] call_records
     std::string state_dir = "/var/lib/palisade";                 // [control] state_dir
     // [security]: brute-force protection (controlplane/guard/auth_guard.hpp)

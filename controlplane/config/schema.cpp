@@ -545,6 +545,11 @@ constexpr KeyDef kSchema[] = {
      [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
          c.settings.cli_socket = str(n);
      }},
+    {"control.cli_group", K::string, false, "\"\"", "", 0, 0, "",
+     "group allowed to use the CLI socket besides root (empty: root only)",
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.settings.cli_group = str(n);
+     }},
     {"control.call_records", K::string, false, "\"/var/log/palisade/calls.jsonl\"", "path", 0, 0,
      "", "call record file, one JSON object per ended or refused call",
      [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
