@@ -71,22 +71,17 @@ std::size_t format_uint(std::uint32_t v, char* out) noexcept {
 
 /// RFC 3261 §18.2.1 and RFC 3581 §4: the top Via of the response carries `received` (the
 /// source address) when the sent-by host is not that address or rport was asked for, and
-/// `rport=<source port>` when rport was asked for. The response in out[0, n) has the request's
-/// top Via copied verbatim right after its status line; it is rewritten in place. Returns the
-/// new size, or n unchanged when nothing is to be added or it does not fit.
-std::size_t stamp_top_via(std::span<char> out, std::size_t n, const sip::Message& req,
-                          std::string_view top, const sip::Via& via, const SipSource& src) noexcept {
+/// `rport=<source port>` when rport was asked for. Writes the rewritten via-parm (the request's
+/// `top`, parsed into `via`, without its rport/received params, then ours) into parm and
+/// returns its size; 0 when nothing is to be added or it does not fit (the Via is then copied
+/// verbatim).
+std::size_t stamped_top_via(std::string_view top, const sip::Via& via, const SipSource& src,
+                            char (&parm)[512]) noexcept {
     char addr[16];
     const std::size_t addr_len = format_ipv4(src.src_ip, addr);
     const bool host_is_source = via.host_kind == sip::HostKind::ipv4 &&
                                 via.host == std::string_view(addr, addr_len);
-    if (host_is_source && !via.has_rport) return n;
-    const sip::HeaderField* f = req.find(sip::HeaderId::via);
-    if (f == nullptr || top.data() < f->line.data() ||
-        top.data() + top.size() > f->line.data() + f->line.size())
-        return n;
-    // The rewritten via-parm: the original without its rport/received params, then ours.
-    char parm[512];
+    if (host_is_source && !via.has_rport) return 0;
     std::size_t len = 0;
     const char* cursor = top.data();
     const char* const top_end = top.data() + top.size();
@@ -103,11 +98,11 @@ std::size_t stamp_top_via(std::span<char> out, std::size_t n, const sip::Message
         while (begin > cursor && begin[-1] != ';') --begin;
         if (begin > cursor) --begin;  // the ';'
         const char* end = p.has_value ? p.value.data() + p.value.size() : p.name.data() + p.name.size();
-        if (begin < cursor || end > top_end || !copy(cursor, begin)) return n;
+        if (begin < cursor || end > top_end || !copy(cursor, begin)) return 0;
         cursor = end;
     }
-    if (!copy(cursor, top_end)) return n;
-    if (len + 10 + addr_len + 7 + 5 > sizeof parm) return n;
+    if (!copy(cursor, top_end)) return 0;
+    if (len + 10 + addr_len + 7 + 5 > sizeof parm) return 0;
     std::memcpy(parm + len, ";received=", 10);
     len += 10;
     std::memcpy(parm + len, addr, addr_len);
@@ -117,17 +112,48 @@ std::size_t stamp_top_via(std::span<char> out, std::size_t n, const sip::Message
         len += 7;
         len += format_uint(src.src_port, parm + len);
     }
-    // Where the copy of the top via-parm sits in the response.
-    const std::string_view text(out.data(), n);
-    const std::size_t lf = text.find('\n');  // end of the status line
-    if (lf == std::string_view::npos) return n;
-    const std::size_t at = lf + 1 + static_cast<std::size_t>(top.data() - f->line.data());
-    if (at + top.size() > n || text.substr(at, top.size()) != top) return n;
-    const std::size_t new_n = n - top.size() + len;
-    if (new_n > out.size()) return n;
-    std::memmove(out.data() + at + len, out.data() + at + top.size(), n - at - top.size());
-    std::memcpy(out.data() + at, parm, len);
-    return new_n;
+    return len;
+}
+
+/// What sip::build_response writes (RFC 3261 §8.2.6.2: the status line, every Via line in
+/// order, From, To with our tag when it has none, Call-ID, CSeq, the extra lines,
+/// Content-Length), with the top via-parm replaced by parm[0, parm_len) when parm_len != 0:
+/// one pass, straight into the reply buffer, reusing what validation parsed (the To tag)
+/// instead of parsing it again. Returns the size, 0 when it does not fit.
+std::size_t compose_response(const sip::Message& req, int code, std::string_view phrase,
+                             std::string_view to_tag, bool to_has_tag, std::string_view extra,
+                             std::string_view top, const char* parm, std::size_t parm_len,
+                             std::span<char> out) noexcept {
+    sip::Builder b(out);
+    b.status_line(code, phrase);
+    bool first = true;
+    for (const sip::HeaderField& f : req.fields(HeaderId::via)) {
+        if (first && parm_len != 0) {
+            // The top via-parm lies inside the first Via field line (checked by the caller).
+            const auto at = static_cast<std::size_t>(top.data() - f.line.data());
+            b.raw(f.line.substr(0, at))
+                .raw({parm, parm_len})
+                .raw(f.line.substr(at + top.size()));
+        } else {
+            b.raw(f.line);
+        }
+        first = false;
+    }
+    if (const sip::HeaderField* f = req.find(HeaderId::from)) b.raw(f->line);
+    if (const sip::HeaderField* f = req.find(HeaderId::to)) {
+        if (code > 100 && !to_tag.empty() && !to_has_tag) {
+            // The field as written up to the end of its value (folds kept), then the tag.
+            const auto value_end =
+                static_cast<std::size_t>(f->value.data() + f->value.size() - f->line.data());
+            b.raw(f->line.substr(0, value_end)).raw(";tag=").raw(to_tag).raw("\r\n");
+        } else {
+            b.raw(f->line);
+        }
+    }
+    if (const sip::HeaderField* f = req.find(HeaderId::call_id)) b.raw(f->line);
+    if (const sip::HeaderField* f = req.find(HeaderId::cseq)) b.raw(f->line);
+    b.raw(extra);
+    return b.finish();
 }
 
 // Extra header lines of the answers (RFC 3261 §11.2: Allow, Accept, Supported in a 200 to
@@ -182,6 +208,10 @@ std::string_view SipStage::next_tag() noexcept {
 bool SipStage::addressed_to_us(std::string_view request_uri) const noexcept {
     sip::Uri uri;
     if (sip::parse_uri(request_uri, uri) != sip::Reason::none) return false;
+    return addressed_to_us(uri);
+}
+
+bool SipStage::addressed_to_us(const sip::Uri& uri) const noexcept {
     if (uri.scheme != sip::UriScheme::sip && uri.scheme != sip::UriScheme::sips) return false;
     if (uri.user.empty()) return true;
     std::uint32_t ip = 0;
@@ -192,29 +222,56 @@ bool SipStage::addressed_to_us(std::string_view request_uri) const noexcept {
 }
 
 bool SipStage::respond(const sip::Message& msg, int code, std::string_view phrase,
-                       std::string_view extra_lines, const SipSource& src,
-                       std::span<char> out, SipOutcome& o, WorkerCounters& c) noexcept {
+                       std::string_view extra_lines, const sip::Validated* valid,
+                       const SipSource& src, std::span<char> out, SipOutcome& o,
+                       WorkerCounters& c) noexcept {
     // RFC 3261 §18.2.2 over UDP (no maddr handling: we never join multicast): back to the source
     // address (what `received` would say), to the source port when the top Via asks for rport
     // (RFC 3581 §4), else to the sent-by port or 5060.
-    std::uint16_t port = 5060;
-    sip::Via via;
+    const sip::HeaderField* first_via = msg.find(HeaderId::via);
     const sip::ValueRange vias = msg.values(HeaderId::via);
     auto it = vias.begin();
-    if (it == vias.end() || sip::parse_via(*it, via) != sip::Reason::none) {
-        // Only a malformed request gets here (validation parsed the top Via of the others):
-        // with no usable Via there is no one to answer (RFC 3261 §18.2.2).
+    sip::Via parsed;
+    bool to_has_tag = false;
+    if (valid != nullptr) {
+        // Validation parsed the top Via and the To of a valid request: not again.
+        to_has_tag = !valid->to.tag.empty();
+    } else {
+        // Only a malformed request gets here: with no usable Via there is no one to answer
+        // (RFC 3261 §18.2.2).
+        if (it == vias.end() || sip::parse_via(*it, parsed) != sip::Reason::none) {
+            c.add(src.port_id, Counter::sip_malformed_request_dropped);
+            return false;
+        }
+        // build_response's rule: a To that does not parse gets no tag.
+        sip::NameAddr to{};
+        const sip::HeaderField* f = msg.find(HeaderId::to);
+        to_has_tag = f == nullptr || sip::parse_name_addr(f->value, to) != sip::Reason::none ||
+                     !to.tag.empty();
+    }
+    if (it == vias.end() || first_via == nullptr) {
         c.add(src.port_id, Counter::sip_malformed_request_dropped);
         return false;
     }
+    const sip::Via& via = valid != nullptr ? valid->top_via : parsed;
+    const std::string_view top = *it;
+    std::uint16_t port = 5060;
     if (via.has_rport) {
         port = src.src_port;
     } else if (via.port != 0) {
         port = via.port;
     }
-    std::size_t n = sip::build_response(msg, code, phrase, code > 100 ? next_tag() : "",
-                                        extra_lines, {}, out);
-    if (n != 0) n = stamp_top_via(out, n, msg, *it, via, src);
+    char parm[512];
+    std::size_t parm_len = 0;
+    if (top.data() >= first_via->line.data() &&
+        top.data() + top.size() <= first_via->line.data() + first_via->line.size())
+        parm_len = stamped_top_via(top, via, src, parm);
+    const std::string_view tag = code > 100 ? next_tag() : std::string_view{};
+    std::size_t n = compose_response(msg, code, phrase, tag, to_has_tag, extra_lines, top, parm,
+                                     parm_len, out);
+    // Too large with received/rport added: the Via verbatim, as before it was stamped.
+    if (n == 0 && parm_len != 0)
+        n = compose_response(msg, code, phrase, tag, to_has_tag, extra_lines, top, parm, 0, out);
     if (n == 0) {
         c.add(src.port_id, Counter::sip_reply_failed);
         return false;
@@ -245,15 +302,13 @@ SipOutcome SipStage::handle_response(const sip::Message& msg, sip::ParseStatus s
     SipOutcome o;
     c.add(src.port_id, Counter::sip_responses);
     // RFC 3261 §16.7 / §18.1.2: a malformed response is dropped, silently.
-    if (status != sip::ParseStatus::ok || sip::validate_response(msg) != sip::Reason::none) {
+    // Validation parses the top Via: its branch names the originator.
+    sip::Validated v;
+    if (status != sip::ParseStatus::ok || sip::validate_response(msg, v) != sip::Reason::none) {
         c.add(src.port_id, Counter::sip_malformed_response_dropped);
         return o;
     }
-    sip::Via via;
-    const sip::ValueRange vias = msg.values(HeaderId::via);
-    auto it = vias.begin();
-    if (it != vias.end() && sip::parse_via(*it, via) == sip::Reason::none &&
-        parse_branch(via.branch).kind == BranchOwner::Kind::control_plane) {
+    if (parse_branch(v.top_via.branch).kind == BranchOwner::Kind::control_plane) {
         o.action = SipOutcome::Action::punt;
         o.punt_kind = RingKind::sip_cp_response;
         c.add(src.port_id, Counter::sip_cp_response_punted);
@@ -269,8 +324,11 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
     SipOutcome o;
     c.add(src.port_id, Counter::sip_requests);
     const bool known = known_source(src.src_ip);
-    sip::Reason why = msg.status() == sip::ParseStatus::ok ? sip::validate_request(msg)
-                                                           : msg.reason();
+    // What validation parses (Request-URI, top Via, To, Max-Forwards) is reused below.
+    sip::Validated v;
+    sip::Reason why = msg.status() == sip::ParseStatus::ok
+                          ? sip::validate_request(msg, sip::ValidateOptions{}, v)
+                          : msg.reason();
     if (msg.status() == sip::ParseStatus::incomplete) {
         // Over UDP a datagram is the whole message (RFC 3261 §18.3): what is missing never comes.
         if (why == sip::Reason::none) why = sip::Reason::headers_unterminated;
@@ -301,7 +359,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
             for (char ch : text) phrase[n++] = ch;
             phrase[n++] = ')';
         }
-        if (respond(msg, code == 0 ? 400 : code, {phrase, n}, {}, src, out, o, c)) {
+        if (respond(msg, code == 0 ? 400 : code, {phrase, n}, {}, nullptr, src, out, o, c)) {
             c.add(src.port_id, code == 505   ? Counter::sip_version_rejected
                                : code == 416 ? Counter::sip_uri_scheme_rejected
                                              : Counter::sip_malformed_request_rejected);
@@ -313,7 +371,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
         return o;
     }
     const Method m = msg.method();
-    const bool for_us = addressed_to_us(msg.request_uri());
+    const bool for_us = addressed_to_us(v.request_uri);
     if (m == Method::ack) {
         // With no transaction layer yet, an ACK can only be for one of our final answers.
         c.add(src.port_id, for_us ? Counter::sip_ack_absorbed : Counter::sip_not_handled);
@@ -321,13 +379,11 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
     }
     // RFC 3261 §16.3 item 3: a request we would forward with Max-Forwards 0 gets 483.
     if (!for_us) {
-        if (const sip::HeaderField* mf = msg.find(HeaderId::max_forwards)) {
-            std::uint32_t v = 1;
-            if (sip::parse_max_forwards(mf->value, v) == sip::Reason::none && v == 0) {
-                if (respond(msg, 483, "Too Many Hops", {}, src, out, o, c))
-                    c.add(src.port_id, Counter::sip_max_forwards_exhausted);
-                return o;
-            }
+        // Validation checked it: at most one, in range; -1 when absent.
+        if (v.max_forwards == 0) {
+            if (respond(msg, 483, "Too Many Hops", {}, &v, src, out, o, c))
+                c.add(src.port_id, Counter::sip_max_forwards_exhausted);
+            return o;
         }
     }
     switch (m) {
@@ -335,7 +391,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
         if (for_us) {
             // RFC 3261 §11.2; §16.3 item 3 lets a proxy answer an OPTIONS with Max-Forwards 0
             // that is addressed to itself.
-            if (respond(msg, 200, "OK", kOptionsLines, src, out, o, c))
+            if (respond(msg, 200, "OK", kOptionsLines, &v, src, out, o, c))
                 c.add(src.port_id, Counter::sip_options_answered);
         } else {
             c.add(src.port_id, Counter::sip_not_handled);
@@ -354,7 +410,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
         return o;
     default:
         // RFC 3261 §8.2.1: 405 with Allow for a method we do not handle.
-        if (respond(msg, 405, "Method Not Allowed", kAllowLine, src, out, o, c))
+        if (respond(msg, 405, "Method Not Allowed", kAllowLine, &v, src, out, o, c))
             c.add(src.port_id, Counter::sip_method_not_allowed);
         return o;
     }

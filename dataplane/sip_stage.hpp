@@ -18,6 +18,8 @@
 #include "dataplane/contract/rings.hpp"
 #include "dataplane/policy/snapshot.hpp"
 #include "parsers/sip/message.hpp"
+#include "parsers/sip/uri.hpp"
+#include "parsers/sip/validate.hpp"
 
 namespace palisade::dp {
 
@@ -101,6 +103,8 @@ public:
 
     /// True when the Request-URI names Palisade: no user part, or one of our addresses as host.
     bool addressed_to_us(std::string_view request_uri) const noexcept;
+    /// The same for a Request-URI already parsed (validation parses it for every request).
+    bool addressed_to_us(const sip::Uri& request_uri) const noexcept;
 
 private:
     SipOutcome handle_request(const sip::Message& msg, const SipSource& src,
@@ -109,9 +113,12 @@ private:
                                const SipSource& src, WorkerCounters& c) noexcept;
     /// Builds a response into out; fills o for sending back per the top Via (RFC 3261
     /// §18.2.2). Returns false (counted sip_reply_failed) when it does not fit in out.
+    /// valid: what validation parsed for a valid request (its top Via and To are reused);
+    /// null for a malformed one (parsed here).
     bool respond(const sip::Message& msg, int code, std::string_view phrase,
-                 std::string_view extra_lines, const SipSource& src, std::span<char> out,
-                 SipOutcome& o, WorkerCounters& c) noexcept;
+                 std::string_view extra_lines, const sip::Validated* valid,
+                 const SipSource& src, std::span<char> out, SipOutcome& o,
+                 WorkerCounters& c) noexcept;
     std::string_view next_tag() noexcept;
 
     const KnownSources* known_;
