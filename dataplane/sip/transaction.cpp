@@ -20,36 +20,60 @@ TxTimers timers_from(const SipSettings& s) noexcept {
 
 std::string_view timer_name(TimerId t) noexcept {
     switch (t) {
-        case TimerId::none: return "none";
-        case TimerId::a: return "A";
-        case TimerId::b: return "B";
-        case TimerId::c: return "C";
-        case TimerId::d: return "D";
-        case TimerId::e: return "E";
-        case TimerId::f: return "F";
-        case TimerId::g: return "G";
-        case TimerId::h: return "H";
-        case TimerId::i: return "I";
-        case TimerId::j: return "J";
-        case TimerId::k: return "K";
-        case TimerId::l: return "L";
-        case TimerId::m: return "M";
-        case TimerId::trying: return "trying";
-        case TimerId::guard: return "guard";
+        case TimerId::none:
+            return "none";
+        case TimerId::a:
+            return "A";
+        case TimerId::b:
+            return "B";
+        case TimerId::c:
+            return "C";
+        case TimerId::d:
+            return "D";
+        case TimerId::e:
+            return "E";
+        case TimerId::f:
+            return "F";
+        case TimerId::g:
+            return "G";
+        case TimerId::h:
+            return "H";
+        case TimerId::i:
+            return "I";
+        case TimerId::j:
+            return "J";
+        case TimerId::k:
+            return "K";
+        case TimerId::l:
+            return "L";
+        case TimerId::m:
+            return "M";
+        case TimerId::trying:
+            return "trying";
+        case TimerId::guard:
+            return "guard";
     }
     return "?";
 }
 
 std::string_view state_name(TxState s) noexcept {
     switch (s) {
-        case TxState::free: return "free";
-        case TxState::calling: return "calling";
-        case TxState::trying: return "trying";
-        case TxState::proceeding: return "proceeding";
-        case TxState::completed: return "completed";
-        case TxState::confirmed: return "confirmed";
-        case TxState::accepted: return "accepted";
-        case TxState::terminated: return "terminated";
+        case TxState::free:
+            return "free";
+        case TxState::calling:
+            return "calling";
+        case TxState::trying:
+            return "trying";
+        case TxState::proceeding:
+            return "proceeding";
+        case TxState::completed:
+            return "completed";
+        case TxState::confirmed:
+            return "confirmed";
+        case TxState::accepted:
+            return "accepted";
+        case TxState::terminated:
+            return "terminated";
     }
     return "?";
 }
@@ -134,11 +158,13 @@ MaxForwardsResult max_forwards_edit(const sip::Message& msg, const sip::Validate
     if (f == nullptr) return MaxForwardsResult::no_space;  // cannot happen after validation
     const std::size_t n = format_uint(static_cast<std::uint32_t>(v.max_forwards - 1), scratch);
     if (n == 0) return MaxForwardsResult::no_space;
-    return edits.replace(f->value, std::string_view(scratch.data(), n)) ? MaxForwardsResult::decremented
-                                                                        : MaxForwardsResult::no_space;
+    return edits.replace(f->value, std::string_view(scratch.data(), n))
+               ? MaxForwardsResult::decremented
+               : MaxForwardsResult::no_space;
 }
 
-std::uint32_t loop_hash(const sip::Message& msg, const sip::Validated& v, std::uint32_t context) noexcept {
+std::uint32_t loop_hash(const sip::Message& msg, const sip::Validated& v,
+                        std::uint32_t context) noexcept {
     Fnv f;
     f.add(msg.request_uri());
     f.add(v.to.tag);
@@ -160,9 +186,12 @@ bool branch_loop_hash(std::string_view branch, std::uint32_t& hash) noexcept {
     std::uint64_t u = 0;
     for (char c : hex) {
         unsigned d;
-        if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
-        else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
-        else return false;
+        if (c >= '0' && c <= '9')
+            d = static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = static_cast<unsigned>(c - 'a' + 10);
+        else
+            return false;
         u = (u << 4) | d;
     }
     hash = static_cast<std::uint32_t>(u >> 32);
@@ -184,8 +213,8 @@ bool via_received_edit(const sip::Via& top, Endpoint source, std::span<char> scr
     if (scratch.size() < 48) return false;
     // rport present without a value: fill it (RFC 3581 §4), and received= becomes mandatory.
     sip::Param rport;
-    const bool fill_rport = top.has_rport && top.rport < 0 && sip::find_param(top.params, "rport", rport) &&
-                            !rport.has_value;
+    const bool fill_rport = top.has_rport && top.rport < 0 &&
+                            sip::find_param(top.params, "rport", rport) && !rport.has_value;
     std::uint32_t sent_ip = 0;
     const bool same_ip = top.host_kind == sip::HostKind::ipv4 && parse_ipv4(top.host, sent_ip) &&
                          sent_ip == source.ip;
@@ -193,7 +222,8 @@ bool via_received_edit(const sip::Via& top, Endpoint source, std::span<char> scr
     if (fill_rport) {
         scratch[n++] = '=';
         const std::size_t d = format_uint(source.port, scratch.subspan(n));
-        if (!edits.insert(rport.name.data() + rport.name.size(), std::string_view(scratch.data(), n + d)))
+        if (!edits.insert(rport.name.data() + rport.name.size(),
+                          std::string_view(scratch.data(), n + d)))
             return false;
         n += d;
     }

@@ -63,11 +63,24 @@ struct TxId {
 };
 
 /// The four machines of RFC 3261 §17.
-enum class TxKind : std::uint8_t { none, client_invite, client_non_invite, server_invite, server_non_invite };
+enum class TxKind : std::uint8_t {
+    none,
+    client_invite,
+    client_non_invite,
+    server_invite,
+    server_non_invite
+};
 
 /// States (RFC 3261 §17 figures 5-8, with RFC 6026's Accepted for INVITE 2xx).
 enum class TxState : std::uint8_t {
-    free, calling, trying, proceeding, completed, confirmed, accepted, terminated
+    free,
+    calling,
+    trying,
+    proceeding,
+    completed,
+    confirmed,
+    accepted,
+    terminated
 };
 
 /// Timers of every machine. `trying` is the delayed 100 Trying (when trying_delay_ms > 0).
@@ -101,15 +114,16 @@ struct Action {
     ActionKind kind = ActionKind::send;
     TimerId timer = TimerId::none;
     TxId tx{};
-    TxId server{};        ///< deliver_response / timed_out: the server transaction it serves
-    Endpoint to{};        ///< send: destination
-    int code = 0;         ///< deliver_response: status code; send: status code of a response, 0 for a request
+    TxId server{};  ///< deliver_response / timed_out: the server transaction it serves
+    Endpoint to{};  ///< send: destination
+    int code =
+        0;  ///< deliver_response: status code; send: status code of a response, 0 for a request
     std::string_view data{};
 };
 
 /// Fixed-capacity list of actions. When full, further actions are dropped and counted.
 class ActionList {
-public:
+  public:
     static constexpr std::size_t kCapacity = 64;
     void push(const Action& a) noexcept {
         if (size_ == kCapacity) {
@@ -127,7 +141,7 @@ public:
     /// Actions dropped because the list was full (cumulative until reset).
     std::uint64_t overflow() const noexcept { return overflow_; }
 
-private:
+  private:
     Action items_[kCapacity];
     std::size_t size_ = 0;
     std::uint64_t overflow_ = 0;
@@ -137,10 +151,10 @@ private:
 
 /// Outcome of the Max-Forwards step (RFC 3261 §16.3 item 3, §16.6 item 3).
 enum class MaxForwardsResult : std::uint8_t {
-    decremented,  ///< the value was replaced by value-1
-    inserted,     ///< absent: "Max-Forwards: 70" appended (§16.6 item 3)
-    too_many_hops,///< it was 0 and the request must be forwarded: answer 483
-    no_space      ///< scratch or edit list too small
+    decremented,    ///< the value was replaced by value-1
+    inserted,       ///< absent: "Max-Forwards: 70" appended (§16.6 item 3)
+    too_many_hops,  ///< it was 0 and the request must be forwarded: answer 483
+    no_space        ///< scratch or edit list too small
 };
 /// Records the Max-Forwards edit for a request to forward. `scratch` (at least 4 octets) holds
 /// the new value and must outlive EditList::apply.
@@ -151,7 +165,8 @@ MaxForwardsResult max_forwards_edit(const sip::Message& msg, const sip::Validate
 /// From tag, Call-ID, CSeq number, Proxy-Require and Proxy-Authorization, plus `context` (the
 /// interface the request came in on: the same request arriving on the core side after leaving
 /// on the access side is a spiral, not a loop).
-std::uint32_t loop_hash(const sip::Message& msg, const sip::Validated& v, std::uint32_t context) noexcept;
+std::uint32_t loop_hash(const sip::Message& msg, const sip::Validated& v,
+                        std::uint32_t context) noexcept;
 
 /// True when a Via of `msg` carries a branch Palisade made (rings.hpp format) whose unique part
 /// holds `hash` in its upper 32 bits (TransactionTable::make_branch puts it there): the request
@@ -164,7 +179,8 @@ bool branch_loop_hash(std::string_view branch, std::uint32_t& hash) noexcept;
 /// Records RFC 3261 §18.2.1 / RFC 3581 §4 edits on the top Via of a received request: adds
 /// ";received=<source ip>" when sent-by is not that address, and fills ";rport" (present without
 /// a value) with the source port (received= is then always added, RFC 3581 §4). `scratch` (at
-/// least 48 octets) holds the inserted text and must outlive apply. Returns false when space ran out.
+/// least 48 octets) holds the inserted text and must outlive apply. Returns false when space ran
+/// out.
 bool via_received_edit(const sip::Via& top, Endpoint source, std::span<char> scratch,
                        sip::EditList& edits) noexcept;
 

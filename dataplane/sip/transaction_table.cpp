@@ -160,7 +160,9 @@ bool TransactionTable::store(std::uint32_t i, std::string_view bytes) noexcept {
         txs_[i].slot_len = 0;
         return false;
     }
-    if (!bytes.empty()) std::memcpy(slab_.data() + static_cast<std::size_t>(i) * slot_size_, bytes.data(), bytes.size());
+    if (!bytes.empty())
+        std::memcpy(slab_.data() + static_cast<std::size_t>(i) * slot_size_, bytes.data(),
+                    bytes.size());
     txs_[i].slot_len = static_cast<std::uint32_t>(bytes.size());
     return true;
 }
@@ -170,12 +172,14 @@ std::uint32_t TransactionTable::lookup(std::string_view key, std::uint32_t hash)
         const std::uint32_t i = buckets_[b];
         if (i == kNil) return kNil;
         const Tx& t = txs_[i];
-        if (t.hash == hash && t.key_len == key.size() && std::memcmp(t.key, key.data(), key.size()) == 0)
+        if (t.hash == hash && t.key_len == key.size() &&
+            std::memcmp(t.key, key.data(), key.size()) == 0)
             return i;
     }
 }
 
-std::uint32_t TransactionTable::create(TxKind kind, std::string_view key, std::uint32_t hash) noexcept {
+std::uint32_t TransactionTable::create(TxKind kind, std::string_view key,
+                                       std::uint32_t hash) noexcept {
     if (free_.empty()) {
         ++counters_.table_full;
         return kNil;
@@ -217,7 +221,8 @@ void TransactionTable::index_erase(std::uint32_t i) noexcept {
     }
     // Backward-shift deletion (linear probing without tombstones).
     std::uint32_t hole = b;
-    for (std::uint32_t j = (hole + 1) & bucket_mask_; buckets_[j] != kNil; j = (j + 1) & bucket_mask_) {
+    for (std::uint32_t j = (hole + 1) & bucket_mask_; buckets_[j] != kNil;
+         j = (j + 1) & bucket_mask_) {
         const std::uint32_t home = txs_[buckets_[j]].hash & bucket_mask_;
         // Move j into the hole unless its home lies cyclically in (hole, j].
         const bool between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
@@ -229,7 +234,8 @@ void TransactionTable::index_erase(std::uint32_t i) noexcept {
     buckets_[hole] = kNil;
 }
 
-void TransactionTable::arm(std::uint32_t i, TimerHandle& h, TimerId id, std::uint32_t delay_ms) noexcept {
+void TransactionTable::arm(std::uint32_t i, TimerHandle& h, TimerId id,
+                           std::uint32_t delay_ms) noexcept {
     wheel_.cancel(h);
     const std::uint64_t cookie = (static_cast<std::uint64_t>(i) << 32) | txs_[i].generation;
     h = wheel_.add(delay_ms, static_cast<std::uint32_t>(id), cookie);
@@ -297,7 +303,8 @@ std::string_view TransactionTable::make_tag() noexcept {
     return {tag_, n};
 }
 
-std::string_view TransactionTable::make_branch(std::span<char> out, std::uint32_t loop_hash) noexcept {
+std::string_view TransactionTable::make_branch(std::span<char> out,
+                                               std::uint32_t loop_hash) noexcept {
     const std::uint64_t unique = (static_cast<std::uint64_t>(loop_hash) << 32) |
                                  static_cast<std::uint32_t>(++branch_counter_);
     const std::size_t n = format_branch(out, worker_, unique);
@@ -350,10 +357,10 @@ RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::
         ++counters_.absorbed_requests;
         // §17.2.1 / §17.2.2: a retransmission gets the last response again (none in Trying;
         // none in Confirmed and Accepted, where the 2xx retransmissions are the UAS's job).
-        const bool resend = t.state == TxState::completed ||
-                            (t.state == TxState::proceeding &&
-                             (t.kind == TxKind::server_non_invite || t.last_code > 100 ||
-                              (t.flags & kTryingSent) != 0));
+        const bool resend =
+            t.state == TxState::completed ||
+            (t.state == TxState::proceeding && (t.kind == TxKind::server_non_invite ||
+                                                t.last_code > 100 || (t.flags & kTryingSent) != 0));
         if (resend) {
             ++counters_.resent_responses;
             send_slot(found, t.last_code, out);
@@ -362,7 +369,8 @@ RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::
     }
 
     const bool invite = m == sip::Method::invite;
-    const std::uint32_t i = create(invite ? TxKind::server_invite : TxKind::server_non_invite, k.view(), h);
+    const std::uint32_t i =
+        create(invite ? TxKind::server_invite : TxKind::server_non_invite, k.view(), h);
     if (i == kNil) return RequestVerdict::table_full;
     Tx& t = txs_[i];
     t.peer = reply_to;
@@ -384,7 +392,8 @@ RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::
                 arm(i, t.retx, TimerId::trying, timers_.trying_delay_ms);
             }
         }
-        arm(i, t.timeout, TimerId::guard, timers_.timer_c_ms + 64u * timers_.t1_ms + timers_.server_guard_ms);
+        arm(i, t.timeout, TimerId::guard,
+            timers_.timer_c_ms + 64u * timers_.t1_ms + timers_.server_guard_ms);
     } else {
         t.state = TxState::trying;
         arm(i, t.timeout, TimerId::guard, 64u * timers_.t1_ms + timers_.server_guard_ms);
@@ -436,13 +445,15 @@ std::string_view TransactionTable::invite_to_tag(std::uint32_t s) noexcept {
     return make_tag();
 }
 
-void TransactionTable::cancel_server(std::uint32_t s, std::string_view tag, ActionList& out) noexcept {
+void TransactionTable::cancel_server(std::uint32_t s, std::string_view tag,
+                                     ActionList& out) noexcept {
     Tx& t = txs_[s];
     t.flags |= kCancelled;
     // §9.2: the INVITE gets 487, built from the stored 100 (same Via, From, To, Call-ID, CSeq).
     bool sent = false;
     if (t.slot_len != 0 && scratch_msg_.parse(slot(s)) == sip::ParseStatus::ok) {
-        const std::size_t n = sip::build_response(scratch_msg_, 487, "Request Terminated", tag, {}, {}, scratch_);
+        const std::size_t n =
+            sip::build_response(scratch_msg_, 487, "Request Terminated", tag, {}, {}, scratch_);
         if (n != 0) {
             respond_now(id_of(s), {scratch_.data(), n}, 487, out);
             sent = true;
@@ -470,20 +481,23 @@ void TransactionTable::cancel_server(std::uint32_t s, std::string_view tag, Acti
 bool TransactionTable::cancel(TxId server, std::uint64_t now_ms, ActionList& out) noexcept {
     begin(now_ms, out);
     Tx* t = get(server);
-    if (t == nullptr || t->kind != TxKind::server_invite || t->state != TxState::proceeding) return false;
+    if (t == nullptr || t->kind != TxKind::server_invite || t->state != TxState::proceeding)
+        return false;
     cancel_server(server.index, invite_to_tag(server.index), out);
     return true;
 }
 
-bool TransactionTable::respond(TxId server, std::string_view response, int code, std::uint64_t now_ms,
-                               ActionList& out) noexcept {
+bool TransactionTable::respond(TxId server, std::string_view response, int code,
+                               std::uint64_t now_ms, ActionList& out) noexcept {
     begin(now_ms, out);
     return respond_now(server, response, code, out);
 }
 
-bool TransactionTable::respond_now(TxId server, std::string_view response, int code, ActionList& out) noexcept {
+bool TransactionTable::respond_now(TxId server, std::string_view response, int code,
+                                   ActionList& out) noexcept {
     Tx* tp = get(server);
-    if (tp == nullptr || (tp->kind != TxKind::server_invite && tp->kind != TxKind::server_non_invite) ||
+    if (tp == nullptr ||
+        (tp->kind != TxKind::server_invite && tp->kind != TxKind::server_non_invite) ||
         code < 100 || code > 699) {
         ++counters_.late_responses;
         return false;
@@ -600,7 +614,8 @@ TxId TransactionTable::forward(TxId server, std::string_view request, sip::Metho
     }
     const std::uint32_t h = fnv(k.view());
     const bool invite = method == sip::Method::invite;
-    const std::uint32_t i = create(invite ? TxKind::client_invite : TxKind::client_non_invite, k.view(), h);
+    const std::uint32_t i =
+        create(invite ? TxKind::client_invite : TxKind::client_non_invite, k.view(), h);
     if (i == kNil) return {};
     Tx& t = txs_[i];
     t.peer = to;
@@ -646,11 +661,15 @@ void TransactionTable::send_cancel(std::uint32_t c, ActionList& out) noexcept {
         if (sip::parse_via(via, parsed) == sip::Reason::none) branch = parsed.branch;
         break;  // top Via only
     }
-    for (const sip::HeaderField& f : req.fields(sip::HeaderId::route)) b.header(sip::HeaderId::route, f.value);
+    for (const sip::HeaderField& f : req.fields(sip::HeaderId::route))
+        b.header(sip::HeaderId::route, f.value);
     b.header(sip::HeaderId::max_forwards, "70");
-    if (const sip::HeaderField* f = req.find(sip::HeaderId::from)) b.header(sip::HeaderId::from, f->value);
-    if (const sip::HeaderField* f = req.find(sip::HeaderId::to)) b.header(sip::HeaderId::to, f->value);
-    if (const sip::HeaderField* f = req.find(sip::HeaderId::call_id)) b.header(sip::HeaderId::call_id, f->value);
+    if (const sip::HeaderField* f = req.find(sip::HeaderId::from))
+        b.header(sip::HeaderId::from, f->value);
+    if (const sip::HeaderField* f = req.find(sip::HeaderId::to))
+        b.header(sip::HeaderId::to, f->value);
+    if (const sip::HeaderField* f = req.find(sip::HeaderId::call_id))
+        b.header(sip::HeaderId::call_id, f->value);
     sip::CSeq cseq;
     const sip::HeaderField* cf = req.find(sip::HeaderId::cseq);
     if (cf == nullptr || sip::parse_cseq(cf->value, cseq) != sip::Reason::none) {
@@ -678,8 +697,10 @@ void TransactionTable::send_cancel(std::uint32_t c, ActionList& out) noexcept {
     }
     KeyBuf k;
     client_key(k, "CANCEL", branch);
-    const std::uint32_t i = k.ok ? create(TxKind::client_non_invite, k.view(), fnv(k.view())) : kNil;
-    if (i == kNil) return;  // counted by create (table_full) or key length can't exceed the INVITE's
+    const std::uint32_t i =
+        k.ok ? create(TxKind::client_non_invite, k.view(), fnv(k.view())) : kNil;
+    if (i == kNil)
+        return;  // counted by create (table_full) or key length can't exceed the INVITE's
     Tx& ct = txs_[i];
     ct.state = TxState::trying;
     ct.flags = kInternal;  // its responses stay here: a proxy does not forward them (§16.10)
@@ -704,11 +725,15 @@ bool TransactionTable::build_ack(std::uint32_t c, const sip::Message& response) 
         b.header(sip::HeaderId::via, via);
         break;
     }
-    for (const sip::HeaderField& f : req.fields(sip::HeaderId::route)) b.header(sip::HeaderId::route, f.value);
+    for (const sip::HeaderField& f : req.fields(sip::HeaderId::route))
+        b.header(sip::HeaderId::route, f.value);
     b.header(sip::HeaderId::max_forwards, "70");
-    if (const sip::HeaderField* f = req.find(sip::HeaderId::from)) b.header(sip::HeaderId::from, f->value);
-    if (const sip::HeaderField* f = response.find(sip::HeaderId::to)) b.header(sip::HeaderId::to, f->value);
-    if (const sip::HeaderField* f = req.find(sip::HeaderId::call_id)) b.header(sip::HeaderId::call_id, f->value);
+    if (const sip::HeaderField* f = req.find(sip::HeaderId::from))
+        b.header(sip::HeaderId::from, f->value);
+    if (const sip::HeaderField* f = response.find(sip::HeaderId::to))
+        b.header(sip::HeaderId::to, f->value);
+    if (const sip::HeaderField* f = req.find(sip::HeaderId::call_id))
+        b.header(sip::HeaderId::call_id, f->value);
     sip::CSeq cseq;
     const sip::HeaderField* cf = req.find(sip::HeaderId::cseq);
     if (cf == nullptr || sip::parse_cseq(cf->value, cseq) != sip::Reason::none) return false;
@@ -766,7 +791,8 @@ ResponseVerdict TransactionTable::on_response(const sip::Message& msg, const sip
                     disarm(t.retx);
                     disarm(t.timeout);
                     t.flags |= kHadProvisional;
-                    if ((t.flags & kCancelSent) == 0) arm(i, t.timer_c, TimerId::c, timers_.timer_c_ms);
+                    if ((t.flags & kCancelSent) == 0)
+                        arm(i, t.timer_c, TimerId::c, timers_.timer_c_ms);
                     if ((t.flags & kCancelPending) != 0) send_cancel(i, out);  // §9.1 deferred
                     if (code == 100) return absorbed();  // §16.7 item 6: 100 is hop by hop
                     return deliver();
@@ -823,16 +849,21 @@ ResponseVerdict TransactionTable::on_response(const sip::Message& msg, const sip
 
 // --- timers ---------------------------------------------------------------------------------
 
-void TransactionTable::advance(std::uint64_t now_ms, ActionList& out) noexcept { begin(now_ms, out); }
+void TransactionTable::advance(std::uint64_t now_ms, ActionList& out) noexcept {
+    begin(now_ms, out);
+}
 
-void TransactionTable::on_timer(TimerHandle h, TimerId id, std::uint64_t cookie, ActionList& out) noexcept {
+void TransactionTable::on_timer(TimerHandle h, TimerId id, std::uint64_t cookie,
+                                ActionList& out) noexcept {
     const std::uint32_t i = static_cast<std::uint32_t>(cookie >> 32);
     if (i >= txs_.size()) return;
     Tx& t = txs_[i];
     if (t.generation != static_cast<std::uint32_t>(cookie) || t.state == TxState::free ||
         t.state == TxState::terminated)
         return;
-    auto is = [&](const TimerHandle& mine) { return mine.index == h.index && mine.generation == h.generation; };
+    auto is = [&](const TimerHandle& mine) {
+        return mine.index == h.index && mine.generation == h.generation;
+    };
     auto timed_out = [&](TimerId which) {
         ++counters_.timeouts;
         Action a;
@@ -859,12 +890,14 @@ void TransactionTable::on_timer(TimerHandle h, TimerId id, std::uint64_t cookie,
             arm(i, t.retx, TimerId::a, t.interval);
             return;
         case TimerId::e: {  // §17.1.2.2: doubling capped at T2; T2 in Proceeding
-            if (!is(t.retx) || (t.state != TxState::trying && t.state != TxState::proceeding)) return;
+            if (!is(t.retx) || (t.state != TxState::trying && t.state != TxState::proceeding))
+                return;
             ++counters_.retransmitted_requests;
             send_slot(i, 0, out);
             const std::uint32_t doubled = t.interval * 2u;
-            t.interval = t.state == TxState::proceeding ? timers_.t2_ms
-                                                        : (doubled < timers_.t2_ms ? doubled : timers_.t2_ms);
+            t.interval = t.state == TxState::proceeding
+                             ? timers_.t2_ms
+                             : (doubled < timers_.t2_ms ? doubled : timers_.t2_ms);
             arm(i, t.retx, TimerId::e, t.interval);
             return;
         }

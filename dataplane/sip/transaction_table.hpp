@@ -34,36 +34,37 @@ struct TransactionTableConfig {
     std::uint32_t capacity = 4096;   ///< transactions alive at once
     std::uint32_t slot_size = 4096;  ///< octets per stored message (last response / request)
     TxTimers timers{};
-    int worker = 0;                  ///< worker index, named in the Via branches made here
-    std::uint64_t branch_salt = 0;   ///< mixed into branch counters (start-up randomness)
+    int worker = 0;                 ///< worker index, named in the Via branches made here
+    std::uint64_t branch_salt = 0;  ///< mixed into branch counters (start-up randomness)
 };
 
 /// Counters of one table (owned by its worker; summed when read).
 struct TransactionCounters {
-    std::uint64_t created = 0;             ///< transactions created (all kinds)
-    std::uint64_t terminated = 0;          ///< transactions ended
-    std::uint64_t absorbed_requests = 0;   ///< retransmitted requests absorbed (§17.2.1, §17.2.2)
-    std::uint64_t resent_responses = 0;    ///< last responses resent for a retransmission or Timer G
-    std::uint64_t absorbed_acks = 0;       ///< ACKs of non-2xx finals absorbed (§17.2.1)
-    std::uint64_t ack_end_to_end = 0;      ///< ACKs matching no server transaction: 2xx ACKs
-    std::uint64_t absorbed_responses = 0;  ///< response retransmissions absorbed by a client tx
-    std::uint64_t retransmitted_requests = 0; ///< Timer A / E retransmissions
-    std::uint64_t stray_responses = 0;     ///< responses matching no client transaction
-    std::uint64_t table_full = 0;          ///< a transaction could not be created
-    std::uint64_t slot_too_large = 0;      ///< a message did not fit its slot
-    std::uint64_t key_too_long = 0;        ///< branch + sent-by longer than the key buffer
-    std::uint64_t timer_full = 0;          ///< the timer wheel refused a timer
-    std::uint64_t build_failed = 0;        ///< an ACK, CANCEL, 100 or 487 could not be built
-    std::uint64_t cancels_matched = 0;     ///< CANCELs that found their INVITE server tx
-    std::uint64_t cancels_unmatched = 0;   ///< CANCELs that did not (the core logic answers 481)
-    std::uint64_t cancels_sent = 0;        ///< CANCELs sent downstream
-    std::uint64_t acks_sent = 0;           ///< hop-by-hop ACKs generated (§17.1.1.3), resends included
-    std::uint64_t late_responses = 0;      ///< respond() on a transaction that cannot take it
-    std::uint64_t late_2xx_forwarded = 0;  ///< 2xx sent after our final (CANCEL/2xx race, §16.7 item 5)
-    std::uint64_t timeouts = 0;            ///< timed_out actions (B, C, F)
-    std::uint64_t no_ack = 0;              ///< Timer H fired: no ACK for a non-2xx final
-    std::uint64_t unanswered = 0;          ///< server transactions ended by the guard timer
-    std::uint64_t bad_forward = 0;         ///< forward() with a stale/cancelled server or a bad method
+    std::uint64_t created = 0;            ///< transactions created (all kinds)
+    std::uint64_t terminated = 0;         ///< transactions ended
+    std::uint64_t absorbed_requests = 0;  ///< retransmitted requests absorbed (§17.2.1, §17.2.2)
+    std::uint64_t resent_responses = 0;   ///< last responses resent for a retransmission or Timer G
+    std::uint64_t absorbed_acks = 0;      ///< ACKs of non-2xx finals absorbed (§17.2.1)
+    std::uint64_t ack_end_to_end = 0;     ///< ACKs matching no server transaction: 2xx ACKs
+    std::uint64_t absorbed_responses = 0;      ///< response retransmissions absorbed by a client tx
+    std::uint64_t retransmitted_requests = 0;  ///< Timer A / E retransmissions
+    std::uint64_t stray_responses = 0;         ///< responses matching no client transaction
+    std::uint64_t table_full = 0;              ///< a transaction could not be created
+    std::uint64_t slot_too_large = 0;          ///< a message did not fit its slot
+    std::uint64_t key_too_long = 0;            ///< branch + sent-by longer than the key buffer
+    std::uint64_t timer_full = 0;              ///< the timer wheel refused a timer
+    std::uint64_t build_failed = 0;            ///< an ACK, CANCEL, 100 or 487 could not be built
+    std::uint64_t cancels_matched = 0;         ///< CANCELs that found their INVITE server tx
+    std::uint64_t cancels_unmatched = 0;  ///< CANCELs that did not (the core logic answers 481)
+    std::uint64_t cancels_sent = 0;       ///< CANCELs sent downstream
+    std::uint64_t acks_sent = 0;       ///< hop-by-hop ACKs generated (§17.1.1.3), resends included
+    std::uint64_t late_responses = 0;  ///< respond() on a transaction that cannot take it
+    std::uint64_t late_2xx_forwarded =
+        0;                          ///< 2xx sent after our final (CANCEL/2xx race, §16.7 item 5)
+    std::uint64_t timeouts = 0;     ///< timed_out actions (B, C, F)
+    std::uint64_t no_ack = 0;       ///< Timer H fired: no ACK for a non-2xx final
+    std::uint64_t unanswered = 0;   ///< server transactions ended by the guard timer
+    std::uint64_t bad_forward = 0;  ///< forward() with a stale/cancelled server or a bad method
 };
 
 /// What on_request() did with a request.
@@ -71,9 +72,11 @@ enum class RequestVerdict : std::uint8_t {
     new_transaction,   ///< a server transaction was created; deliver_request(tx) was queued
     retransmission,    ///< matched a server transaction: absorbed (last response resent if any)
     ack_absorbed,      ///< ACK of a non-2xx final: absorbed by the INVITE server transaction
-    ack_end_to_end,    ///< ACK of a 2xx (or unmatched): deliver_request with an invalid tx (dialog layer)
+    ack_end_to_end,    ///< ACK of a 2xx (or unmatched): deliver_request with an invalid tx (dialog
+                       ///< layer)
     cancel_matched,    ///< CANCEL answered 200; the INVITE, if still pending, got 487
-    cancel_unmatched,  ///< CANCEL with no INVITE: its server tx was created and delivered (answer 481)
+    cancel_unmatched,  ///< CANCEL with no INVITE: its server tx was created and delivered (answer
+                       ///< 481)
     table_full,        ///< no record left: answer statelessly (503) or drop; counted
     key_too_long,      ///< branch or sent-by too long to be a key; counted
 };
@@ -86,7 +89,7 @@ enum class ResponseVerdict : std::uint8_t {
 };
 
 class TransactionTable {
-public:
+  public:
     /// Longest transaction key (kind + method + branch + sent-by).
     static constexpr std::size_t kKeyMax = 192;
 
@@ -148,11 +151,15 @@ public:
     /// The timers in use (tests, stats).
     const TimerWheel& wheel() const noexcept { return wheel_; }
 
-private:
+  private:
     static constexpr std::uint32_t kNil = 0xffff'ffffu;
     enum Flag : std::uint8_t {
-        kHadProvisional = 1, kCancelPending = 2, kCancelSent = 4, kInternal = 8,
-        kCancelled = 16, kTryingSent = 32,
+        kHadProvisional = 1,
+        kCancelPending = 2,
+        kCancelSent = 4,
+        kInternal = 8,
+        kCancelled = 16,
+        kTryingSent = 32,
     };
     struct Tx {
         TxKind kind = TxKind::none;
@@ -162,13 +169,13 @@ private:
         std::uint32_t generation = 0;
         std::uint32_t hash = 0;
         std::uint32_t slot_len = 0;
-        std::uint32_t interval = 0;      // current Timer A / E / G interval, ms
+        std::uint32_t interval = 0;  // current Timer A / E / G interval, ms
         int last_code = 0;
-        Endpoint peer{};                 // server: where responses go; client: next hop
-        TimerHandle retx{};              // A, E, G or the delayed 100
-        TimerHandle timeout{};           // B, D, F, H, I, J, K, L, M, guard
-        TimerHandle timer_c{};           // C
-        std::uint32_t parent = kNil;     // client: its server transaction
+        Endpoint peer{};                    // server: where responses go; client: next hop
+        TimerHandle retx{};                 // A, E, G or the delayed 100
+        TimerHandle timeout{};              // B, D, F, H, I, J, K, L, M, guard
+        TimerHandle timer_c{};              // C
+        std::uint32_t parent = kNil;        // client: its server transaction
         std::uint32_t first_child = kNil;   // server: its client transactions
         std::uint32_t next_sibling = kNil;  // client: next child of the same server
         char key[kKeyMax];
@@ -204,11 +211,11 @@ private:
     std::uint32_t tag_counter_ = 0;
     std::vector<Tx> txs_;
     std::vector<char> slab_;
-    std::vector<std::uint32_t> buckets_;   // open addressing, linear probing; kNil = empty
+    std::vector<std::uint32_t> buckets_;  // open addressing, linear probing; kNil = empty
     std::uint32_t bucket_mask_;
-    std::vector<std::uint32_t> free_;      // free records (stack)
+    std::vector<std::uint32_t> free_;          // free records (stack)
     std::vector<std::uint32_t> pending_free_;  // terminated this call: freed at the next call
-    std::vector<char> scratch_;            // building ACK / CANCEL / 487
+    std::vector<char> scratch_;                // building ACK / CANCEL / 487
     char tag_[24];
     char peer_tag_[64];
     sip::Message scratch_msg_;

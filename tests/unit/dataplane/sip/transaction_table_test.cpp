@@ -26,13 +26,15 @@ struct Parsed {
     sip::Validated v;
     explicit Parsed(std::string t) : text(std::move(t)) {
         EXPECT_EQ(msg->parse(text), sip::ParseStatus::ok) << text;
-        const sip::Reason r = msg->is_request() ? sip::validate_request(*msg, {}, v) : sip::validate_response(*msg, v);
+        const sip::Reason r = msg->is_request() ? sip::validate_request(*msg, {}, v)
+                                                : sip::validate_response(*msg, v);
         EXPECT_EQ(r, sip::Reason::none) << sip::reason_text(r) << "\n" << text;
     }
 };
 
-std::string request(std::string_view method, std::string_view branch, std::string_view cseq_method = {},
-                    std::string_view top_via = {}, std::string_view to_tag = {}) {
+std::string request(std::string_view method, std::string_view branch,
+                    std::string_view cseq_method = {}, std::string_view top_via = {},
+                    std::string_view to_tag = {}) {
     std::string s(method);
     s += " sip:+4930123@core.example SIP/2.0\r\n";
     if (!top_via.empty()) s += "Via: SIP/2.0/UDP " + std::string(top_via) + "\r\n";
@@ -57,7 +59,8 @@ std::string response(int code, std::string_view our_branch, std::string_view cse
     s += "From: <sip:+4930999@pbx.example>;tag=f1\r\n";
     s += "To: <sip:+4930123@core.example>";
     if (code > 100 && !to_tag.empty()) s += ";tag=" + std::string(to_tag);
-    s += "\r\nCall-ID: call1@pbx\r\nCSeq: 1 " + std::string(cseq_method) + "\r\nContent-Length: 0\r\n\r\n";
+    s += "\r\nCall-ID: call1@pbx\r\nCSeq: 1 " + std::string(cseq_method) +
+         "\r\nContent-Length: 0\r\n\r\n";
     return s;
 }
 
@@ -66,7 +69,8 @@ std::string upstream_response(int code, std::string_view cseq_method = "INVITE")
     std::string s = "SIP/2.0 " + std::to_string(code) + " Whatever\r\n";
     s += "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKuac1;rport=5060;received=10.0.0.1\r\n";
     s += "From: <sip:+4930999@pbx.example>;tag=f1\r\nTo: <sip:+4930123@core.example>;tag=t2\r\n";
-    s += "Call-ID: call1@pbx\r\nCSeq: 1 " + std::string(cseq_method) + "\r\nContent-Length: 0\r\n\r\n";
+    s += "Call-ID: call1@pbx\r\nCSeq: 1 " + std::string(cseq_method) +
+         "\r\nContent-Length: 0\r\n\r\n";
     return s;
 }
 
@@ -81,7 +85,7 @@ struct Sent {
 };
 
 class TxTest : public ::testing::Test {
-protected:
+  protected:
     void make(TransactionTableConfig c = {}) {
         if (c.capacity == 4096) c.capacity = 64;
         if (c.slot_size == 4096) c.slot_size = 2048;
@@ -128,7 +132,8 @@ protected:
         if (branch_out != nullptr) *branch_out = branch;
         fwd_text = forwarded(method, branch);
         out.clear();
-        const TxId id = table->forward(s, fwd_text, sip::method_from(method), branch, kCore, now, out);
+        const TxId id =
+            table->forward(s, fwd_text, sip::method_from(method), branch, kCore, now, out);
         collect();
         return id;
     }
@@ -217,7 +222,8 @@ TEST_F(TxTest, NonTwoXxFinalIsRetransmittedByTimerGCappedAtT2UntilTimerH) {
     EXPECT_EQ(table->state(s), TxState::completed);
     run_until(32000);
     // Sent at 0, then Timer G: +500, +1000, +2000, +4000, +4000, ... (T2 = 4000).
-    const std::vector<std::uint64_t> expect{0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500};
+    const std::vector<std::uint64_t> expect{0,     500,   1500,  3500,  7500, 11500,
+                                            15500, 19500, 23500, 27500, 31500};
     EXPECT_EQ(send_times("SIP/2.0 486"), expect);
     EXPECT_EQ(count(ActionKind::terminated, TimerId::h), 1u);
     EXPECT_EQ(table->state(s), TxState::free);
@@ -235,7 +241,7 @@ TEST_F(TxTest, AckOfNonTwoXxIsAbsorbedAndTimerIEndsTheTransaction) {
     EXPECT_EQ(req(ack), RequestVerdict::ack_absorbed);
     EXPECT_FALSE(delivered().valid());
     EXPECT_EQ(table->state(s), TxState::confirmed);
-    EXPECT_EQ(req(ack), RequestVerdict::ack_absorbed);   // retransmitted ACK
+    EXPECT_EQ(req(ack), RequestVerdict::ack_absorbed);    // retransmitted ACK
     EXPECT_EQ(req(inv), RequestVerdict::retransmission);  // Confirmed: absorbed, nothing sent
     run_until(5599);
     EXPECT_EQ(send_times("SIP/2.0 486").size(), 2u);  // no more Timer G after the ACK
@@ -461,7 +467,7 @@ TEST_F(TxTest, TwoXxPassesThroughUnackedAndRetransmissionsAreDeliveredUntilTimer
     EXPECT_EQ(resp(p200), ResponseVerdict::delivered);
     EXPECT_EQ(table->state(c), TxState::accepted);
     EXPECT_EQ(resp(p200), ResponseVerdict::delivered);  // RFC 6026: 2xx retransmissions go up
-    EXPECT_TRUE(send_times("ACK ").empty());           // the 2xx ACK is end to end
+    EXPECT_TRUE(send_times("ACK ").empty());            // the 2xx ACK is end to end
     Parsed p486(response(486, br));
     EXPECT_EQ(resp(p486), ResponseVerdict::absorbed);
     run_until(32000);
@@ -475,7 +481,8 @@ TEST_F(TxTest, TimerEDoublesCappedAtT2AndTimerFReportsTheTimeout) {
     const TxId c = forward({}, "OPTIONS");
     EXPECT_EQ(table->state(c), TxState::trying);
     run_until(32000);
-    const std::vector<std::uint64_t> expect{0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500};
+    const std::vector<std::uint64_t> expect{0,     500,   1500,  3500,  7500, 11500,
+                                            15500, 19500, 23500, 27500, 31500};
     EXPECT_EQ(send_times("OPTIONS "), expect);
     EXPECT_EQ(count(ActionKind::timed_out, TimerId::f), 1u);
     EXPECT_EQ(count(ActionKind::terminated, TimerId::f), 1u);
@@ -750,7 +757,8 @@ TEST_F(TxTest, FullTableRefusesAndCounts) {
     TransactionTableConfig c;
     c.capacity = 2;
     make(c);
-    Parsed a(request("OPTIONS", "z9hG4bKa")), b(request("OPTIONS", "z9hG4bKb")), d(request("OPTIONS", "z9hG4bKd"));
+    Parsed a(request("OPTIONS", "z9hG4bKa")), b(request("OPTIONS", "z9hG4bKb")),
+        d(request("OPTIONS", "z9hG4bKd"));
     EXPECT_EQ(req(a), RequestVerdict::new_transaction);
     EXPECT_EQ(req(b), RequestVerdict::new_transaction);
     EXPECT_EQ(req(d), RequestVerdict::table_full);
@@ -802,7 +810,8 @@ TEST_F(TxTest, MessagesLargerThanASlotAreCountedFailures) {
     std::string big = forwarded("INVITE", "z9hG4bK-pl-w0-1");
     big.insert(big.find("Content-Length"), "X-Pad: " + std::string(400, 'x') + "\r\n");
     ActionList o;
-    EXPECT_FALSE(table->forward({}, big, sip::Method::invite, "z9hG4bK-pl-w0-1", kCore, 0, o).valid());
+    EXPECT_FALSE(
+        table->forward({}, big, sip::Method::invite, "z9hG4bK-pl-w0-1", kCore, 0, o).valid());
     EXPECT_EQ(table->counters().slot_too_large, 1u);
     // A response larger than a slot is sent once from the caller's buffer, never resent.
     Parsed inv(request("INVITE", "z9hG4bKuac1"));
@@ -831,7 +840,8 @@ TEST_F(TxTest, IndexStaysConsistentUnderChurn) {
     std::vector<std::unique_ptr<Parsed>> reqs;
     std::vector<TxId> ids;
     for (int i = 0; i < 64; ++i) {
-        reqs.push_back(std::make_unique<Parsed>(request("OPTIONS", "z9hG4bKchurn" + std::to_string(i))));
+        reqs.push_back(
+            std::make_unique<Parsed>(request("OPTIONS", "z9hG4bKchurn" + std::to_string(i))));
         ASSERT_EQ(req(*reqs.back()), RequestVerdict::new_transaction);
         ids.push_back(delivered());
     }
@@ -884,7 +894,8 @@ TEST_P(RandomTraffic, AlwaysDrainsToAnEmptyTable) {
             case 0:
             case 1: {  // a request (new or a retransmission: 8 branches only)
                 const std::string m = methods[pick(5)];
-                Parsed p(request(m, "z9hG4bKr" + std::to_string(pick(8)), {}, {}, m == "ACK" ? "t2" : ""));
+                Parsed p(request(m, "z9hG4bKr" + std::to_string(pick(8)), {}, {},
+                                 m == "ACK" ? "t2" : ""));
                 req(p);
                 if (delivered().valid()) servers.push_back(delivered());
                 break;
@@ -892,7 +903,8 @@ TEST_P(RandomTraffic, AlwaysDrainsToAnEmptyTable) {
             case 2:  // the core logic answers some server transaction (maybe a stale one)
                 if (!servers.empty()) {
                     const int code = codes[pick(11)];
-                    respond(servers[pick(servers.size())], upstream_response(code == 100 ? 101 : code), code == 100 ? 101 : code);
+                    respond(servers[pick(servers.size())],
+                            upstream_response(code == 100 ? 101 : code), code == 100 ? 101 : code);
                 }
                 break;
             case 3:  // the core logic forwards
@@ -907,7 +919,8 @@ TEST_P(RandomTraffic, AlwaysDrainsToAnEmptyTable) {
                 if (!clients.empty()) {
                     const auto& [id, br] = clients[pick(clients.size())];
                     const bool invite = table->kind(id) == TxKind::client_invite;
-                    Parsed p(response(codes[pick(11)], br, pick(5) == 0 ? "CANCEL" : (invite ? "INVITE" : "BYE")));
+                    Parsed p(response(codes[pick(11)], br,
+                                      pick(5) == 0 ? "CANCEL" : (invite ? "INVITE" : "BYE")));
                     resp(p);
                 }
                 break;

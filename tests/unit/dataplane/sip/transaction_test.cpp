@@ -74,8 +74,9 @@ TEST(ViaReceived, AddsReceivedWhenSentByDiffers) {
     sip::EditList e;
     char scratch[64];
     ASSERT_TRUE(via_received_edit(p.v.top_via, kSource, scratch, e));
-    EXPECT_NE(p.apply(e).find("Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.7\r\n"),
-              std::string::npos);
+    EXPECT_NE(
+        p.apply(e).find("Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.7\r\n"),
+        std::string::npos);
 }
 
 TEST(ViaReceived, NothingWhenSentByIsTheSourceAndNoRport) {
@@ -92,8 +93,10 @@ TEST(ViaReceived, FillsRportAndThenAlwaysAddsReceived) {
     sip::EditList e;
     char scratch[64];
     ASSERT_TRUE(via_received_edit(p.v.top_via, kSource, scratch, e));
-    EXPECT_NE(p.apply(e).find("Via: SIP/2.0/UDP 203.0.113.7:5060;rport=40123;branch=z9hG4bK1;received=203.0.113.7\r\n"),
-              std::string::npos);
+    EXPECT_NE(
+        p.apply(e).find("Via: SIP/2.0/UDP "
+                        "203.0.113.7:5060;rport=40123;branch=z9hG4bK1;received=203.0.113.7\r\n"),
+        std::string::npos);
 }
 
 TEST(ViaReceived, HostNameSentByGetsReceived) {
@@ -101,8 +104,9 @@ TEST(ViaReceived, HostNameSentByGetsReceived) {
     sip::EditList e;
     char scratch[64];
     ASSERT_TRUE(via_received_edit(p.v.top_via, kSource, scratch, e));
-    EXPECT_NE(p.apply(e).find("pbx.example.com;branch=z9hG4bK1;rport=40123;received=203.0.113.7\r\n"),
-              std::string::npos);
+    EXPECT_NE(
+        p.apply(e).find("pbx.example.com;branch=z9hG4bK1;rport=40123;received=203.0.113.7\r\n"),
+        std::string::npos);
 }
 
 TEST(ViaReceived, ForgedReceivedIsReplaced) {
@@ -110,7 +114,8 @@ TEST(ViaReceived, ForgedReceivedIsReplaced) {
     sip::EditList e;
     char scratch[64];
     ASSERT_TRUE(via_received_edit(p.v.top_via, kSource, scratch, e));
-    EXPECT_NE(p.apply(e).find("10.0.0.1;received=203.0.113.7;branch=z9hG4bK1\r\n"), std::string::npos);
+    EXPECT_NE(p.apply(e).find("10.0.0.1;received=203.0.113.7;branch=z9hG4bK1\r\n"),
+              std::string::npos);
 }
 
 TEST(ViaReceived, ShortScratchFails) {
@@ -137,8 +142,10 @@ TEST(Loop, OurOwnViaWithTheSameHashIsALoop) {
     char buf[kBranchMax];
     const std::string branch(table.make_branch(buf, h));
     // The same request comes back with our Via under someone else's.
-    Parsed back(invite("198.51.100.9;branch=z9hG4bKcore", "Via: SIP/2.0/UDP 192.0.2.1;branch=" + branch + "\r\n"
-                       "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n"));
+    Parsed back(invite("198.51.100.9;branch=z9hG4bKcore",
+                       "Via: SIP/2.0/UDP 192.0.2.1;branch=" + branch +
+                           "\r\n"
+                           "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n"));
     EXPECT_EQ(loop_hash(*back.msg, back.v, 0), h);  // Vias are not part of the hash
     EXPECT_TRUE(detect_loop(*back.msg, loop_hash(*back.msg, back.v, 0)));
     // Arriving on the other side (context) it is a spiral, not a loop.
@@ -151,7 +158,8 @@ TEST(Loop, ChangedRequestUriIsASpiral) {
     TransactionTable table(TransactionTableConfig{.capacity = 4, .slot_size = 512});
     char buf[kBranchMax];
     const std::string branch(table.make_branch(buf, h));
-    std::string text = invite("198.51.100.9;branch=z9hG4bKcore", "Via: SIP/2.0/UDP 192.0.2.1;branch=" + branch + "\r\n");
+    std::string text = invite("198.51.100.9;branch=z9hG4bKcore",
+                              "Via: SIP/2.0/UDP 192.0.2.1;branch=" + branch + "\r\n");
     text.replace(text.find("+4930123@core"), 8, "+4930777");
     Parsed back(text);
     EXPECT_FALSE(detect_loop(*back.msg, loop_hash(*back.msg, back.v, 0)));
