@@ -86,8 +86,9 @@ ConfigSpec make_config(Scale sc, bool patterns, std::uint64_t seed) {
         for (std::string& pre : policy_prefixes(rng, per))
             d.rules.push_back({RuleKind::prefix, rng() % 4 ? RuleAction::allow : RuleAction::deny, std::move(pre)});
         if (patterns) {
-            d.rules.push_back({RuleKind::pattern, RuleAction::deny, R"(\+" + digits(rng, 3, true) + "9[0-9]{6})"});
-            d.rules.push_back({RuleKind::pattern, RuleAction::allow, R"(\+" + digits(rng, 2, true) + "[0-4][0-9]{7,8})"});
+            // A premium-rate style deny and a number-length allow, different in every policy.
+            d.rules.push_back({RuleKind::pattern, RuleAction::deny, "\\+" + digits(rng, 3, true) + "9[0-9]{6}"});
+            d.rules.push_back({RuleKind::pattern, RuleAction::allow, "\\+" + digits(rng, 2, true) + "[0-4][0-9]{7,8}"});
         }
         c.policies.push_back(std::move(d));
     }
