@@ -92,9 +92,11 @@ Outcome decide_outbound(const PolicySnapshot& snap, LimitsTable& limits,
                         const WorkerScratch& scratch, const OutboundRequest& req,
                         Instant now) noexcept;
 
-/// Decides a burst of new outbound calls at once (same result as decide_outbound for each; the
-/// cache misses of the calls overlap). out.size() >= reqs.size(); `out` entries are assigned
-/// (their tokens must not be held). Worker.
+/// Decides a burst of new outbound calls at once: the same outcome as decide_outbound for each,
+/// in order, except that the burst's emergency calls take their concurrency slots before its
+/// ordinary calls are admitted. The cache misses of the calls overlap (bench/policy_bench.cpp
+/// BM_OutboundBurst). out.size() >= reqs.size(); `out` entries are assigned (their tokens must
+/// not be held). Worker.
 void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
                            const WorkerScratch& scratch, std::span<const OutboundRequest> reqs,
                            std::span<Outcome> out, Instant now) noexcept;
