@@ -379,11 +379,14 @@ RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::
         t.state = TxState::proceeding;
         // §17.2.1 / §16.2: the proxy's own 100 Trying. Built now, kept in the slot as the last
         // response (it is resent for a retransmitted INVITE, and the 487 is built from it).
-        const std::size_t n = sip::build_response(msg, 100, "Trying", {}, {}, {}, scratch_);
+        // Built straight into the slot (no copy).
+        char* const slot_data = slab_.data() + static_cast<std::size_t>(i) * slot_size_;
+        const std::size_t n =
+            sip::build_response(msg, 100, "Trying", {}, {}, {}, {slot_data, slot_size_});
         if (n == 0) {
             ++counters_.build_failed;
         } else {
-            store(i, {scratch_.data(), n});
+            t.slot_len = static_cast<std::uint32_t>(n);
             t.last_code = 100;
             if (timers_.trying_delay_ms == 0) {
                 t.flags |= kTryingSent;
@@ -528,7 +531,14 @@ bool TransactionTable::respond_now(TxId server, std::string_view response, int c
         if (t.state == TxState::proceeding) {
             disarm(t.retx);  // a delayed 100 is no longer needed
             t.flags |= kTryingSent;
-            store_and_send();
+            if (code >= 200 && code < 300) {
+                // A 2xx is never resent by the transaction (the UAS resends it, RFC 6026 §7.1),
+                // so it is sent from the caller's buffer and not copied; the slot keeps the
+                // last provisional (its To tag serves a late CANCEL, §9.2).
+                send_direct(response);
+            } else {
+                store_and_send();
+            }
             if (code < 200) {
                 // A call may ring for longer than Timer C as long as provisionals keep coming
                 // (§16.7 item 2 restarts C on the branch): the guard follows.
@@ -551,16 +561,7 @@ bool TransactionTable::respond_now(TxId server, std::string_view response, int c
             // RFC 6026 §7.1 (Accepted: further 2xx go out), §16.7 item 5 (a 2xx is always
             // forwarded, also after our own 487: the CANCEL/2xx race; the UAC ACKs and BYEs).
             if (t.state != TxState::accepted) ++counters_.late_2xx_forwarded;
-            if (t.state == TxState::accepted) {
-                t.last_code = code;
-                if (!store(i, response)) {
-                    send_direct(response);
-                    return true;
-                }
-                send_slot(i, code, out);
-            } else {
-                send_direct(response);  // keep the stored non-2xx for Timer G
-            }
+            send_direct(response);  // in Completed, keep the stored non-2xx for Timer G
             return true;
         }
         ++counters_.late_responses;
