@@ -7,12 +7,24 @@
 #include <thread>
 
 #include "controlplane/config/loader.hpp"
+#include "controlplane/control_plane.hpp"
 #include "dataplane/contract/dataplane.hpp"
 
 namespace palisade::cp {
 namespace {
 
 std::atomic<bool>* g_stop = nullptr;
+// SIGHUP: reopen the call-record file (logrotate). Set by the handler, cleared by the loop.
+std::atomic<bool> g_hup{false};
+
+extern "C" void on_hup_signal(int) { g_hup.store(true); }
+
+void install_hup_signal() {
+    struct sigaction sa {};
+    sa.sa_handler = on_hup_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, nullptr);
+}
 
 extern "C" void on_stop_signal(int) {
     if (g_stop != nullptr) g_stop->store(true);
@@ -29,7 +41,7 @@ std::string mac_text(const std::uint8_t* m) {
     return b;
 }
 
-void print_counters(const dp::DataPlane& plane, const DaemonStats& stats) {
+void print_counters(const dp::DataPlane& plane, const ControlPlane& control) {
     std::printf("palisade: counters (non-zero):\n");
     for (std::size_t i = 0; i < dp::kCounterCount; ++i) {
         const auto c = static_cast<dp::Counter>(i);
@@ -46,10 +58,22 @@ void print_counters(const dp::DataPlane& plane, const DaemonStats& stats) {
                     static_cast<unsigned long long>(l.polls),
                     total > 0 ? 100.0 * static_cast<double>(l.busy_cycles) / total : 0.0);
     }
-    std::printf("  control plane: %llu REGISTER, %llu responses to our requests, %llu other\n",
-                static_cast<unsigned long long>(stats.registers),
-                static_cast<unsigned long long>(stats.cp_responses),
-                static_cast<unsigned long long>(stats.other_punts));
+    std::printf("%s", control.summary().c_str());
+    std::fflush(stdout);
+}
+
+void print_started(const dp::DataPlane& plane, const dp::ConfigSpec& config,
+                   std::chrono::steady_clock::time_point t0) {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("palisade: started in %.0f ms: %u worker(s)\n", ms, plane.worker_count());
+    for (std::size_t i = 0; i < plane.ports().size(); ++i) {
+        const dp::PortInfo& p = plane.ports()[i];
+        const dp::InterfaceSpec& s = config.interfaces[i];
+        std::printf("palisade: interface %s: %s, port %u, %u queue(s)%s, mac %s, %s/%u, SIP port %u\n",
+                    p.name.c_str(), p.device.c_str(), p.port_id, p.queues, p.rss ? " with RSS" : "",
+                    mac_text(p.mac).c_str(), ipv4_text(s.address.addr).c_str(), s.address.len,
+                    s.sip_port);
+    }
     std::fflush(stdout);
 }
 
@@ -112,50 +136,36 @@ int run_daemon(const DaemonOptions& options, std::atomic<bool>& stop_flag) {
         if (errors.empty()) std::fprintf(stderr, "palisade: %s: cannot load\n", options.config_path.c_str());
         return 2;
     }
+    install_hup_signal();
     dp::DataPlane plane;
+    ControlPlane control(plane, config, settings);
+    std::string error;
+    // Persisted state is read from disk before the ports start, and applied before the loop
+    // handles its first punted message (control_plane.hpp).
+    if (!control.load_state(error)) {
+        std::fprintf(stderr, "palisade: cannot load state: %s\n", error.c_str());
+        return 1;
+    }
     dp::StartOptions so;
     so.program = options.program;
     so.eal_overrides = options.eal_overrides;
-    std::string error;
     if (!plane.start(config, so, error)) {
         std::fprintf(stderr, "palisade: cannot start: %s\n", error.c_str());
         return 1;
     }
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("palisade: started in %.0f ms: %u worker(s)\n", ms, plane.worker_count());
-    for (std::size_t i = 0; i < plane.ports().size(); ++i) {
-        const dp::PortInfo& p = plane.ports()[i];
-        const dp::InterfaceSpec& s = config.interfaces[i];
-        std::printf("palisade: interface %s: %s, port %u, %u queue(s)%s, mac %s, %s/%u, SIP port %u\n",
-                    p.name.c_str(), p.device.c_str(), p.port_id, p.queues, p.rss ? " with RSS" : "",
-                    mac_text(p.mac).c_str(), ipv4_text(s.address.addr).c_str(), s.address.len,
-                    s.sip_port);
+    if (!control.restore_state(error)) {
+        std::fprintf(stderr, "palisade: cannot start: %s\n", error.c_str());
+        plane.stop();
+        return 1;
     }
-    std::fflush(stdout);
+    print_started(plane, config, t0);
 
-    // The control-plane loop: drain every punt ring. The registrar, keepalives and the CLI come
-    // in later issues; for now punts are counted and given back.
-    DaemonStats stats;
-    dp::RingMessage* burst[32];
-    while (!stop_flag.load()) {
-        unsigned got = 0;
-        for (unsigned w = 0; w < plane.worker_count(); ++w) {
-            const unsigned n = plane.receive_punts(w, burst, 32);
-            for (unsigned i = 0; i < n; ++i) {
-                switch (burst[i]->kind) {
-                case dp::RingKind::sip_register: ++stats.registers; break;
-                case dp::RingKind::sip_cp_response: ++stats.cp_responses; break;
-                default: ++stats.other_punts; break;
-                }
-                plane.release(burst[i]);
-            }
-            got += n;
-        }
-        if (got == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    control.run(stop_flag, g_hup);
+
     std::printf("palisade: stopping\n");
+    control.close();
     plane.stop();
-    print_counters(plane, stats);
+    print_counters(plane, control);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 // The daemon: `palisade -c CONFIG [-- EAL arguments]`. Loads and validates the config, starts
 // the data plane (EAL, ports, a worker on every non-main lcore), then runs the control-plane
-// loop on the main lcore until SIGINT or SIGTERM. cp only.
+// loop (controlplane/control_plane.hpp: registrar, keepalive, call records, persistence, CLI
+// socket) on the main lcore until SIGINT or SIGTERM; SIGHUP reopens the call-record file. cp only.
 #pragma once
 
 #include <atomic>
@@ -23,13 +24,6 @@ bool parse_command_line(int argc, char** argv, DaemonOptions& out, std::string& 
 
 /// Usage text.
 std::string usage(const std::string& program);
-
-/// What the control-plane loop saw (cp only).
-struct DaemonStats {
-    std::uint64_t registers = 0;      ///< REGISTERs punted (the registrar comes in a later issue)
-    std::uint64_t cp_responses = 0;   ///< responses to our own requests
-    std::uint64_t other_punts = 0;    ///< punts of any other kind
-};
 
 /// Runs the daemon; returns the process exit code (0 clean stop, 1 start-up failure, 2 bad
 /// config or command line). stop_flag is set by the signal handlers (or a test).

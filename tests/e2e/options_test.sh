@@ -192,7 +192,7 @@ if send_options "$STRANGER_IP" 5071 3 unknown; then
     fail "OPTIONS from an unknown source were answered"
 fi
 echo "unknown source: no answer"
-# REGISTER: punted to the control plane, which counts it (no registrar yet, so no answer).
+# REGISTER: punted to the control plane, whose registrar challenges it (401).
 ( cd "$WORK" && timeout 30 ip netns exec "$NS_PBX" sipp -sf "$HERE/scenarios/register_punt.xml" \
     -i "$PBX_IP" -p 5073 -m 3 -r 10 -timeout 20s -nostdin "$OUR_ACC:5060" >"$WORK/sipp_reg.log" 2>&1 ) ||
     { tail -20 "$WORK/sipp_reg.log"; stop_daemon "$WORK/daemon1.log"; fail "sipp REGISTER run failed"; }

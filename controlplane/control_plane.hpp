@@ -1,0 +1,149 @@
+// The control-plane thread's modules and loop (DESIGN.md §2; issue 5), driven by the daemon
+// (daemon.cpp). cp only: everything here runs on the EAL main lcore, one pass of the loop at a
+// time, so the modules need no locks between them.
+//
+// One pass of the loop (run_once), one function per concern:
+//   drain_punts   every worker's punt ring: REGISTER -> registrar -> reply injected through the
+//                 worker that punted it; responses to our requests -> keepalive; call events ->
+//                 call records (+ counted calls -> persistence);
+//   sync_bindings at most every kBindingSyncMs when the registrar changed something: bindings ->
+//                 persistence (added/refreshed/removed rows) and keepalive (targets);
+//   tick          keepalive probes and timeouts, binding expiry, the guard's block expiry,
+//                 location-record reclaim, call-record flush and stale sweep, rate samples;
+//   poll_cli      the CLI socket (non-blocking; handlers run here);
+//   reopen        SIGHUP: the call-record file is reopened (logrotate).
+//
+// Start-up order (run_daemon): load_state() reads the persisted bindings and call counts from
+// disk BEFORE the data plane starts; after start, restore_state() applies them (registrar,
+// LimitsTable, call records, keepalive) before the loop handles its first punted message.
+//
+// Registrar changes reach persistence and keepalive by a diff against a mirror of the bindings
+// (the registrar has no change hook): O(bindings) per sync, at most every kBindingSyncMs while
+// REGISTERs change bindings. Right for thousands of bindings; at the 1,000,000-binding target it
+// wants a per-change hook in the registrar (left to do, see docs/cli.md § Daemon wiring).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "controlplane/calls/call_records.hpp"
+#include "controlplane/cli/handlers.hpp"
+#include "controlplane/cli/server.hpp"
+#include "controlplane/config/loader.hpp"
+#include "controlplane/guard/auth_guard.hpp"
+#include "controlplane/keepalive/failover.hpp"
+#include "controlplane/keepalive/keepalive.hpp"
+#include "controlplane/persist/persist.hpp"
+#include "controlplane/registrar/registrar.hpp"
+#include "dataplane/contract/dataplane.hpp"
+#include "dataplane/contract/location.hpp"
+#include "dataplane/contract/peer_health.hpp"
+#include "parsers/sip/nonce.hpp"
+
+namespace palisade::cp {
+
+/// How often at most the binding mirror is diffed while bindings change.
+inline constexpr std::uint64_t kBindingSyncMs = 100;
+
+/// What the loop saw (printed at shutdown).
+struct ControlPlaneStats {
+    std::uint64_t registers = 0;         ///< REGISTERs punted
+    std::uint64_t register_replies = 0;  ///< replies injected
+    std::uint64_t reply_dropped = 0;     ///< no pool message, or the inject ring was full
+    std::uint64_t cp_responses = 0;      ///< responses to our requests (keepalive)
+    std::uint64_t call_events = 0;
+    std::uint64_t other_punts = 0;
+    std::uint64_t probes_dropped = 0;    ///< keepalive OPTIONS not queued (pool or ring full)
+    std::uint64_t binding_syncs = 0;
+    std::uint64_t reloads = 0, reloads_refused = 0;
+    std::uint64_t reopens = 0;
+};
+
+class ControlPlane {
+  public:
+    ControlPlane(dp::DataPlane& plane, dp::ConfigSpec config, Settings settings);
+    ~ControlPlane();
+    ControlPlane(const ControlPlane&) = delete;
+    ControlPlane& operator=(const ControlPlane&) = delete;
+
+    /// Before the data plane starts: opens the database and reads the persisted state into
+    /// memory, opens the call-record file. False with `error`.
+    bool load_state(std::string& error);
+    /// After the data plane started, before the loop: applies what load_state read, starts the
+    /// persistence writer, opens the CLI socket. False with `error`.
+    bool restore_state(std::string& error);
+    /// Runs the loop until `stop`; `hup` (set by SIGHUP) reopens the call-record file.
+    void run(const std::atomic<bool>& stop, std::atomic<bool>& hup);
+    /// One pass of the loop; returns the punted messages handled.
+    unsigned run_once(std::atomic<bool>& hup);
+    /// Shutdown: closes the CLI socket, flushes call records, commits and stops persistence.
+    void close();
+
+    [[nodiscard]] const ControlPlaneStats& stats() const noexcept { return stats_; }
+    /// One line per module with its main figures (shutdown log).
+    [[nodiscard]] std::string summary() const;
+
+  private:
+    struct Mirrored {
+        std::uint64_t expires_at = 0;
+        std::uint32_t cseq = 0;
+        std::uint32_t ip = 0;
+        std::uint16_t port = 0;
+        bool seen = false;
+    };
+
+    unsigned drain_punts();
+    void handle_register(dp::RingMessage& m);
+    void handle_call_event(const dp::RingMessage& m);
+    void sync_bindings(std::uint64_t now_ms, bool force = false);
+    void tick();
+    ReloadOutcome reload();
+    bool send_datagram(const Datagram& d);
+    const dp::PolicySnapshot* snapshot() const;
+    std::uint64_t registrar_changes() const;
+
+    dp::DataPlane& plane_;
+    dp::ConfigSpec config_;
+    Settings settings_;
+    dp::LocationTable location_;
+    sip::NonceCountTable nonce_counts_;
+    dp::PeerHealthTable peers_;
+    Registrar registrar_;
+    AuthGuard guard_;
+    FailoverTable failover_;
+    Keepalive keepalive_;
+    CallRecords calls_;
+    Persist persist_;
+    CliServer cli_;
+    std::unique_ptr<CliHandlers> handlers_;
+    ControlPlaneStats stats_;
+
+    // state read by load_state, applied by restore_state
+    std::vector<PersistedBinding> loaded_bindings_;
+    struct LoadedCount {
+        std::string trunk;
+        CountUnit unit;
+        std::uint32_t bucket;
+        std::uint32_t count;
+    };
+    std::vector<LoadedCount> loaded_counts_;
+    bool persist_ok_ = false;
+
+    std::unordered_map<std::string, Mirrored> mirror_;  // key: username + '\n' + uri
+    std::uint64_t synced_changes_ = 0;
+    std::uint64_t last_sync_ms_ = 0;
+    std::uint64_t last_sample_ms_ = 0;
+    std::uint64_t last_sweep_ms_ = 0;
+    std::uint64_t started_unix_s_ = 0;
+};
+
+/// Unix seconds (wall clock) and a monotonic ms clock.
+std::uint64_t unix_now_s();
+std::uint64_t unix_now_us();
+std::uint64_t mono_now_ms();
+
+}  // namespace palisade::cp
