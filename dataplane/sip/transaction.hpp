@@ -96,8 +96,9 @@ std::string_view state_name(TxState s) noexcept;
 /// What the caller must do, in order. Drained after every call into the table.
 enum class ActionKind : std::uint8_t {
     send,              ///< send `data` (a whole datagram) to `to`
-    deliver_request,   ///< a new request for the core logic: server transaction `tx`; for an end-
-                       ///< to-end ACK (2xx) or an unmatched CANCEL, `tx` is the one named below
+    deliver_request,   ///< a request for the core logic: a new server transaction `tx` (an
+                       ///< unmatched CANCEL too: answer it 481), or an end-to-end ACK (the ACK
+                       ///< of a 2xx, for the dialog layer) with an invalid `tx`
     deliver_response,  ///< a response received on client transaction `tx` (its server is `server`)
                        ///< for the core logic to forward; `code` is its status
     timed_out,         ///< client transaction `tx` ended without a final response: `timer` is B,
