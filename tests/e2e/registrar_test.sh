@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# End-to-end: the registrar and palisadectl against a running daemon (issue 5 points 2, 8, 9).
+# SIPp in a network namespace registers over a veth to Palisade's net_af_packet port with MD5
+# digest (401 then 200); the binding shows in `palisadectl --json registrations`; a wrong
+# password is refused; `Contact: *` with Expires 0 unregisters; SHA-256 is shown with the
+# project's own client (sha256_register.py; SIPp 3.6 does MD5 only); repeated failures block a
+# source (`blocked`); status, trunks, trunk, counters, reload (good and refused) and failover are
+# each checked against the daemon's JSON; the clear "not running" message once it stopped.
+# Usage: bash tests/e2e/registrar_test.sh BUILD_DIR
+# Needs root (namespaces). Bounded in time; the daemon and namespaces are removed even on failure.
+set -uo pipefail
+
+BUILD=${1:?usage: registrar_test.sh BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DAEMON=$BUILD/controlplane/palisade
+CTL=$BUILD/controlplane/palisadectl
+
+NS_PBX=pal-t-rpbx
+NS_CORE=pal-t-rcore
+ACC=pal-t-racc
+PBX_ETH=pal-t-rpbxe
+CORE=pal-t-rcor
+CORE_ETH=pal-t-rcore
+OUR_ACC=10.99.81.1
+PBX_IP=10.99.81.10       # acme's PBX (10.99.81.0/28)
+ATTACKER_IP=10.99.81.12  # also inside acme's subnet: guesses passwords
+BETA_IP=10.99.81.20      # beta's PBX (10.99.81.16/28), SHA-256 only
+
+WORK=$(mktemp -d /tmp/pal-registrar-test.XXXXXX)
+SOCK=$WORK/run/palisade.sock
+DAEMON_PID=
+fail() { echo "FAIL: $*"; [ -f "$WORK/daemon.log" ] && tail -30 "$WORK/daemon.log"; exit 1; }
+
+cleanup() {
+    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+    fi
+    ip netns del "$NS_PBX" 2>/dev/null
+    ip netns del "$NS_CORE" 2>/dev/null
+    ip link del "$ACC" 2>/dev/null
+    ip link del "$CORE" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+[ "$(id -u)" -eq 0 ] || fail "needs root (network namespaces)"
+[ -x "$DAEMON" ] || fail "no daemon at $DAEMON"
+[ -x "$CTL" ] || fail "no palisadectl at $CTL"
+command -v sipp >/dev/null || fail "sipp is not installed"
+
+ip netns del "$NS_PBX" 2>/dev/null; ip netns del "$NS_CORE" 2>/dev/null
+ip link del "$ACC" 2>/dev/null; ip link del "$CORE" 2>/dev/null
+
+# --- network (as options_test.sh)
+ip netns add "$NS_PBX" || fail "ip netns add"
+ip netns add "$NS_CORE" || fail "ip netns add"
+ip link add "$ACC" type veth peer name "$PBX_ETH" || fail "veth"
+ip link add "$CORE" type veth peer name "$CORE_ETH" || fail "veth"
+ip link set "$PBX_ETH" netns "$NS_PBX"
+ip link set "$CORE_ETH" netns "$NS_CORE"
+for a in "$PBX_IP" "$ATTACKER_IP" "$BETA_IP"; do
+    ip netns exec "$NS_PBX" ip addr add "$a/24" dev "$PBX_ETH"
+done
+ip netns exec "$NS_PBX" ip link set "$PBX_ETH" up
+ip netns exec "$NS_PBX" ip link set lo up
+ip netns exec "$NS_CORE" ip addr add 10.99.82.10/24 dev "$CORE_ETH"
+ip netns exec "$NS_CORE" ip link set "$CORE_ETH" up
+ip link set "$ACC" up
+ip link set "$CORE" up
+ethtool -K "$ACC" tx off >/dev/null 2>&1
+ethtool -K "$CORE" tx off >/dev/null 2>&1
+ip netns exec "$NS_PBX" ethtool -K "$PBX_ETH" tx off >/dev/null 2>&1
+ip netns exec "$NS_CORE" ethtool -K "$CORE_ETH" tx off >/dev/null 2>&1
+sysctl -qw "net.ipv6.conf.$ACC.disable_ipv6=1" 2>/dev/null
+sysctl -qw "net.ipv6.conf.$CORE.disable_ipv6=1" 2>/dev/null
+
+# --- config
+write_config() {  # write_config FILE CALLS_PER_HOUR
+    cat >"$1" <<TOML
+country_data = "$ROOT/conf/countries.tsv"
+
+[control]
+cli_socket = "$SOCK"
+call_records = "$WORK/calls.jsonl"
+state_dir = "$WORK/state"
+
+[dpdk]
+eal_args = ["--no-huge", "-m", "512", "--no-pci", "--in-memory"]
+lcores = "0-1"
+mbuf_count = 4095
+idle_backoff_us = 100
+
+[[interfaces]]
+name = "access"
+role = "access"
+device = "net_af_packet0,iface=$ACC"
+address = "$OUR_ACC/24"
+
+[[interfaces]]
+name = "core"
+role = "core"
+device = "net_af_packet1,iface=$CORE"
+address = "10.99.82.1/24"
+
+[[core_peers]]
+name = "core-a"
+address = "10.99.82.10"
+
+[sip]
+realm = "palisade.test"
+nonce_secret = "registrar-test-secret-0123456789abcdef"
+
+[security]
+auth_fail_threshold = 3
+auth_fail_window = "60s"
+block_duration = "10m"
+
+[policies.open]
+default = "allow"
+rules = []
+
+[[trunks]]
+id = "acme"
+subnets = ["10.99.81.0/28"]
+dids = ["+31201234567"]
+caller_ids = ["+31201234567"]
+policy = "open"
+primary = { username = "acme-1", password = "acme-one", algorithms = ["md5"] }
+secondary = { username = "acme-2", password = "acme-two", algorithms = ["md5"] }
+limits = { max_concurrent = 4, attempts_per_second = 2, calls_per_hour = $2, calls_per_day = 1000, calls_per_week = 5000 }
+
+[[trunks]]
+id = "beta"
+subnets = ["10.99.81.16/28"]
+dids = ["+31201234568"]
+caller_ids = ["+31201234568"]
+policy = "open"
+primary = { username = "beta-1", password = "beta-one", algorithms = ["sha256"] }
+secondary = { username = "beta-2", password = "beta-two", algorithms = ["sha256"] }
+TOML
+}
+write_config "$WORK/palisade.toml" 100
+"$CTL" check "$WORK/palisade.toml" >/dev/null || fail "the test config does not validate"
+
+# --- helpers
+ctl() { "$CTL" "$@" --socket "$SOCK"; }
+# jq-like checks with python3: jcheck JSON EXPR (EXPR is Python over `j`; true to pass).
+jcheck() {
+    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||
+        fail "check failed: $2 on $1"
+}
+sipp_run() {  # sipp_run NAME SCENARIO SOURCE_IP PORT USER PASSWORD CALLS
+    ( cd "$WORK" && timeout 60 ip netns exec "$NS_PBX" sipp -sf "$HERE/scenarios/$2" -i "$3" -p "$4" \
+        -s "$5" -au "$5" -ap "$6" -m "$7" -r 5 -timeout 30s -timeout_error -nostdin \
+        -trace_err -error_file "$WORK/$1_err.log" "$OUR_ACC:5060" >"$WORK/sipp_$1.log" 2>&1 )
+}
+
+# --- daemon
+"$DAEMON" -c "$WORK/palisade.toml" >"$WORK/daemon.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 1 100); do
+    grep -q "palisade: CLI socket" "$WORK/daemon.log" && grep -q "palisade: started" "$WORK/daemon.log" && break
+    kill -0 "$DAEMON_PID" 2>/dev/null || break
+    sleep 0.05
+done
+grep -q "palisade: started" "$WORK/daemon.log" || fail "daemon did not start"
+[ -S "$SOCK" ] || fail "no CLI socket at $SOCK"
+mode=$(stat -c %a "$SOCK")
+[ "$mode" = "660" ] || fail "CLI socket mode $mode, expected 660"
+echo "daemon started; CLI socket $SOCK (mode $mode)"
+
+# 1. MD5 with SIPp: 401 then 200, binding visible.
+sipp_run md5 register_auth.xml "$PBX_IP" 5070 acme-1 acme-one 1 ||
+    { tail -30 "$WORK/sipp_md5.log"; cat "$WORK/md5_err.log" 2>/dev/null | head -40; fail "SIPp MD5 REGISTER: not 401 then 200"; }
+J=$(ctl registrations --json) || fail "palisadectl registrations: exit $?"
+jcheck "$J" 'j["ok"] and j["count"] == 1'
+jcheck "$J" 'any(r["username"] == "acme-1" and r["trunk"] == "acme" and r["role"] == "primary" and r["ip"] == "'$PBX_IP'" and r["port"] == 5070 and r["source"] == "'$PBX_IP':5070" and 590 <= r["expires_in_s"] <= 600 and r["uri"] == "sip:acme-1@'$PBX_IP':5070" and r["cseq"] == 2 for r in j["registrations"])'
+echo "MD5 (SIPp): 401 then 200; binding acme-1 -> $PBX_IP:5070 in registrations"
+
+# 2. A wrong password is refused (acme-2 from the PBX: one failure, below the threshold).
+sipp_run wrong register_wrong.xml "$PBX_IP" 5071 acme-2 not-the-password 1 ||
+    { tail -30 "$WORK/sipp_wrong.log"; fail "SIPp wrong password: not refused with 401/403"; }
+J=$(ctl registrations --json)
+jcheck "$J" 'not any(r["username"] == "acme-2" for r in j["registrations"])'
+echo "wrong password: refused, no binding"
+
+# 3. SHA-256 with the project's own client (beta accepts SHA-256 only).
+timeout 30 ip netns exec "$NS_PBX" python3 "$HERE/sha256_register.py" "$BETA_IP" 5080 "$OUR_ACC" 5060 beta-1 beta-one 600 ||
+    fail "SHA-256 REGISTER"
+J=$(ctl registrations --json)
+jcheck "$J" 'any(r["username"] == "beta-1" and r["trunk"] == "beta" and r["ip"] == "'$BETA_IP'" for r in j["registrations"]) and j["count"] == 2'
+echo "SHA-256 (sha256_register.py): 401 then 200; binding beta-1 visible"
+
+# 4. trunks / trunk
+J=$(ctl trunks --json) || fail "palisadectl trunks"
+jcheck "$J" 'j["ok"] and [t["id"] for t in j["trunks"]] == ["acme", "beta"]'
+jcheck "$J" 'j["trunks"][0]["primary"]["registered"] and j["trunks"][0]["primary"]["contacts"] == 1 and not j["trunks"][0]["secondary"]["registered"] and j["trunks"][0]["max_concurrent"] == 4 and j["trunks"][0]["calls_per_hour"] == 100 and j["trunks"][0]["live_calls"] == 0 and j["trunks"][0]["failover"] == "auto"'
+J=$(ctl trunk acme --json) || fail "palisadectl trunk acme"
+jcheck "$J" 'j["id"] == "acme" and j["failover"]["setting"] == "auto" and j["failover"]["effective"] == "primary" and len(j["registrations"]) == 1 and j["registrations"][0]["username"] == "acme-1"'
+jcheck "$J" 'j["calls"]["live"] == 0 and j["calls"]["hour"] == 0 and j["calls"]["day"] == 0 and j["calls"]["week"] == 0 and j["limits"]["calls_per_hour"] == 100 and j["limits"]["max_concurrent"] == 4'
+ctl trunk nosuch --json >"$WORK/nosuch.json"; st=$?
+[ "$st" -eq 1 ] || fail "trunk nosuch: exit $st, expected 1"
+jcheck "$(cat "$WORK/nosuch.json")" 'not j["ok"] and "nosuch" in j["error"]'
+ctl trunk acme >"$WORK/trunk.txt" || fail "palisadectl trunk acme (table)"
+grep -q "acme-1" "$WORK/trunk.txt" || fail "the trunk table does not list acme-1"
+echo "trunks / trunk: JSON fields and the human table checked"
+
+# 5. failover
+J=$(ctl failover acme secondary --json) || fail "palisadectl failover acme secondary"
+jcheck "$J" 'j["ok"] and j["trunk"] == "acme" and j["setting"] == "secondary" and j["effective"] == "secondary" and j["published"] == "secondary"'
+jcheck "$(ctl trunk acme --json)" 'j["failover"]["setting"] == "secondary"'
+ctl failover acme sideways >/dev/null 2>&1; st=$?
+[ "$st" -eq 1 ] || fail "failover with a bad mode: exit $st, expected 1"
+J=$(ctl failover acme auto --json) || fail "palisadectl failover acme auto"
+jcheck "$J" 'j["setting"] == "auto" and j["effective"] == "primary"'
+echo "failover: forced secondary, bad mode refused, back to auto"
+
+# 6. Unregister with Contact: * and Expires: 0.
+sipp_run star register_star.xml "$PBX_IP" 5072 acme-1 acme-one 1 ||
+    { tail -30 "$WORK/sipp_star.log"; fail "SIPp REGISTER * Expires 0: not 401 then 200"; }
+J=$(ctl registrations --json)
+jcheck "$J" 'not any(r["username"] == "acme-1" for r in j["registrations"]) and j["count"] == 1'
+echo "Contact: * Expires: 0: acme-1 unregistered"
+
+# 7. Brute force: the attacker fails 3 times (threshold 3) and is blocked.
+sipp_run attack register_wrong.xml "$ATTACKER_IP" 5073 acme-1 guess 3 >/dev/null 2>&1
+J=$(ctl blocked --json) || fail "palisadectl blocked"
+jcheck "$J" 'j["ok"] and j["count"] >= 1 and any(b["ip"] == "'$ATTACKER_IP'" and b["username"] == "acme-1" and b["reason"] in ("source", "username") and b["failures"] >= 3 and 0 < b["remaining_s"] <= 600 for b in j["blocked"])'
+jcheck "$J" 'not any(b["ip"] == "'$PBX_IP'" for b in j["blocked"])'
+echo "brute force: $ATTACKER_IP blocked after 3 failures"
+
+# 8. status / counters / calls
+J=$(ctl status --json) || fail "palisadectl status"
+jcheck "$J" 'j["ok"] and j["uptime_s"] >= 0 and len(j["ports"]) == 2 and j["ports"][0]["name"] == "access" and len(j["workers"]) == 1 and 0 <= j["workers"][0]["busy_pct"] <= 100 and "packets_per_s" in j and "calls_per_s" in j and j["registrations"] == 1 and j["blocked"] >= 1 and "sip_unknown_source_dropped" in j["drops"] and j["trunks"] == 2'
+ctl status >"$WORK/status.txt" || fail "palisadectl status (table)"
+grep -q "^WORKER" "$WORK/status.txt" || fail "the status table has no worker table"
+J=$(ctl counters --json) || fail "palisadectl counters"
+jcheck "$J" 'j["registrar"]["r200"] >= 3 and j["registrar"]["r401"] >= 4 and j["registrar"]["auth_failures"] >= 4 and j["guard"]["blocks"] >= 1 and j["dataplane"]["sip_register_punted"] >= 8 and j["cli"]["requests"] >= 10'
+J=$(ctl calls --json) || fail "palisadectl calls"
+jcheck "$J" 'j["ok"] and j["count"] == 0 and j["calls"] == []'
+echo "status / counters / calls: JSON fields checked"
+
+# 9. reload: a good file (new limit) is published; a bad one is refused and changes nothing.
+write_config "$WORK/palisade.toml" 150
+J=$(ctl reload --json) || fail "palisadectl reload of a good file: $J"
+jcheck "$J" 'j["ok"] and j["generation"] >= 2 and "2 trunks" in j["summary"]'
+jcheck "$(ctl trunk acme --json)" 'j["limits"]["calls_per_hour"] == 150'
+sed 's|address = "10.99.81.1/24"|address = "10.99.81.1/99"|; s/calls_per_hour = 150/calls_per_hour = 7/' \
+    "$WORK/palisade.toml" >"$WORK/bad.toml"
+cp "$WORK/palisade.toml" "$WORK/good.toml"
+cp "$WORK/bad.toml" "$WORK/palisade.toml"
+ctl reload --json >"$WORK/reload_bad.json"; st=$?
+[ "$st" -eq 1 ] || fail "reload of a bad file: exit $st, expected 1"
+jcheck "$(cat "$WORK/reload_bad.json")" 'not j["ok"] and len(j["errors"]) >= 1 and all(e.startswith("'$WORK'/palisade.toml:") for e in j["errors"]) and any("10.99.81.1/99" in e for e in j["errors"])'
+ctl reload 2>"$WORK/reload_bad.txt"; st=$?
+[ "$st" -eq 1 ] || fail "reload of a bad file (table): exit $st"
+grep -q "palisade.toml:[0-9]*:[0-9]*: " "$WORK/reload_bad.txt" || fail "the refused reload's errors are not file:line:column"
+jcheck "$(ctl trunk acme --json)" 'j["limits"]["calls_per_hour"] == 150'
+jcheck "$(ctl registrations --json)" 'j["count"] == 1'
+cp "$WORK/good.toml" "$WORK/palisade.toml"
+echo "reload: good file published (calls_per_hour 150), bad file refused with file:line:column, nothing changed"
+
+# 10. a bad request on the socket is answered, not a crash.
+R=$(printf 'frobnicate\n' | timeout 5 python3 -c '
+import socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); print(s.makefile().readline().strip())' "$SOCK")
+jcheck "$R" 'not j["ok"] and "frobnicate" in j["error"]'
+kill -0 "$DAEMON_PID" || fail "the daemon died on a bad request"
+echo "bad request: answered with an error"
+
+# --- stop; then the clear message
+kill -INT "$DAEMON_PID"
+for _ in $(seq 1 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "daemon did not stop on SIGINT"
+wait "$DAEMON_PID"; st=$?
+DAEMON_PID=
+[ "$st" -eq 0 ] || fail "daemon exited with $st"
+ctl status >"$WORK/down.txt" 2>&1; st=$?
+[ "$st" -eq 3 ] || fail "palisadectl status with the daemon stopped: exit $st, expected 3"
+grep -qx "palisadectl: palisade is not running (no socket at $SOCK)" "$WORK/down.txt" ||
+    { cat "$WORK/down.txt"; fail "no clear 'not running' message"; }
+echo "daemon stopped: palisadectl says \"palisade is not running (no socket at $SOCK)\", exit 3"
+echo "PASS: registrar_test"
+exit 0
