@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "parsers/sip/builder.hpp"
 #include "parsers/sip/scan.hpp"
 #include "parsers/sip/uri.hpp"
 #include "parsers/sip/validate.hpp"
@@ -115,45 +114,97 @@ std::size_t stamped_top_via(std::string_view top, const sip::Via& via, const Sip
     return len;
 }
 
+/// Copies n bytes with fixed-size moves for the short pieces a response is made of (header
+/// lines of a few dozen bytes): no call per piece.
+inline void copy_bytes(char* d, const char* s, std::size_t n) noexcept {
+    if (n >= 16) {
+        if (n <= 32) {
+            std::memcpy(d, s, 16);
+            std::memcpy(d + n - 16, s + n - 16, 16);
+        } else if (n <= 64) {
+            std::memcpy(d, s, 32);
+            std::memcpy(d + n - 32, s + n - 32, 32);
+        } else {
+            std::memcpy(d, s, n);
+        }
+    } else if (n >= 8) {
+        std::memcpy(d, s, 8);
+        std::memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        std::memcpy(d, s, 4);
+        std::memcpy(d + n - 4, s + n - 4, 4);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
+    }
+}
+
+/// Appends into a fixed buffer (sip::Builder's contract, inlined): the first piece that does
+/// not fit fails the whole reply.
+class ReplyWriter {
+public:
+    explicit ReplyWriter(std::span<char> out) noexcept
+        : p_(out.data()), end_(out.data() + out.size()) {}
+    ReplyWriter& put(std::string_view s) noexcept {
+        if (s.size() > static_cast<std::size_t>(end_ - p_)) {
+            end_ = p_;  // nothing more fits
+            ok_ = false;
+        } else {
+            copy_bytes(p_, s.data(), s.size());
+            p_ += s.size();
+        }
+        return *this;
+    }
+    bool ok() const noexcept { return ok_; }
+    char* pos() const noexcept { return p_; }
+
+private:
+    char* p_;
+    char* end_;
+    bool ok_ = true;
+};
+
 /// What sip::build_response writes (RFC 3261 §8.2.6.2: the status line, every Via line in
 /// order, From, To with our tag when it has none, Call-ID, CSeq, the extra lines,
 /// Content-Length), with the top via-parm replaced by parm[0, parm_len) when parm_len != 0:
 /// one pass, straight into the reply buffer, reusing what validation parsed (the To tag)
-/// instead of parsing it again. Returns the size, 0 when it does not fit.
+/// instead of parsing it again. code is 100..699. Returns the size, 0 when it does not fit.
 std::size_t compose_response(const sip::Message& req, int code, std::string_view phrase,
                              std::string_view to_tag, bool to_has_tag, std::string_view extra,
                              std::string_view top, const char* parm, std::size_t parm_len,
                              std::span<char> out) noexcept {
-    sip::Builder b(out);
-    b.status_line(code, phrase);
+    ReplyWriter w(out);
+    const char status[12] = {'S', 'I', 'P', '/', '2', '.', '0', ' ',
+                             static_cast<char>('0' + code / 100),
+                             static_cast<char>('0' + code / 10 % 10),
+                             static_cast<char>('0' + code % 10), ' '};
+    w.put({status, sizeof status}).put(phrase).put("\r\n");
     bool first = true;
     for (const sip::HeaderField& f : req.fields(HeaderId::via)) {
         if (first && parm_len != 0) {
             // The top via-parm lies inside the first Via field line (checked by the caller).
             const auto at = static_cast<std::size_t>(top.data() - f.line.data());
-            b.raw(f.line.substr(0, at))
-                .raw({parm, parm_len})
-                .raw(f.line.substr(at + top.size()));
+            w.put(f.line.substr(0, at)).put({parm, parm_len}).put(f.line.substr(at + top.size()));
         } else {
-            b.raw(f.line);
+            w.put(f.line);
         }
         first = false;
     }
-    if (const sip::HeaderField* f = req.find(HeaderId::from)) b.raw(f->line);
+    if (const sip::HeaderField* f = req.find(HeaderId::from)) w.put(f->line);
     if (const sip::HeaderField* f = req.find(HeaderId::to)) {
         if (code > 100 && !to_tag.empty() && !to_has_tag) {
             // The field as written up to the end of its value (folds kept), then the tag.
             const auto value_end =
                 static_cast<std::size_t>(f->value.data() + f->value.size() - f->line.data());
-            b.raw(f->line.substr(0, value_end)).raw(";tag=").raw(to_tag).raw("\r\n");
+            w.put(f->line.substr(0, value_end)).put(";tag=").put(to_tag).put("\r\n");
         } else {
-            b.raw(f->line);
+            w.put(f->line);
         }
     }
-    if (const sip::HeaderField* f = req.find(HeaderId::call_id)) b.raw(f->line);
-    if (const sip::HeaderField* f = req.find(HeaderId::cseq)) b.raw(f->line);
-    b.raw(extra);
-    return b.finish();
+    if (const sip::HeaderField* f = req.find(HeaderId::call_id)) w.put(f->line);
+    if (const sip::HeaderField* f = req.find(HeaderId::cseq)) w.put(f->line);
+    // No body: RFC 3261 §20.14 Content-Length, always written.
+    w.put(extra).put("Content-Length: 0\r\n\r\n");
+    return w.ok() ? static_cast<std::size_t>(w.pos() - out.data()) : 0;
 }
 
 // Extra header lines of the answers (RFC 3261 §11.2: Allow, Accept, Supported in a 200 to
@@ -225,35 +276,43 @@ bool SipStage::respond(const sip::Message& msg, int code, std::string_view phras
                        std::string_view extra_lines, const sip::Validated* valid,
                        const SipSource& src, std::span<char> out, SipOutcome& o,
                        WorkerCounters& c) noexcept {
+    if (valid != nullptr) {
+        // Validation parsed the top Via and the To of a valid request: not again.
+        return respond_via(msg, code, phrase, extra_lines, valid->top_via,
+                           !valid->to.tag.empty(), src, out, o, c);
+    }
+    // Only a malformed request gets here: with no usable Via there is no one to answer
+    // (RFC 3261 §18.2.2).
+    const sip::ValueRange vias = msg.values(HeaderId::via);
+    auto it = vias.begin();
+    sip::Via via;
+    if (it == vias.end() || sip::parse_via(*it, via) != sip::Reason::none) {
+        c.add(src.port_id, Counter::sip_malformed_request_dropped);
+        return false;
+    }
+    // build_response's rule: a To that does not parse gets no tag.
+    sip::NameAddr to{};
+    const sip::HeaderField* f = msg.find(HeaderId::to);
+    const bool to_has_tag = f == nullptr ||
+                            sip::parse_name_addr(f->value, to) != sip::Reason::none ||
+                            !to.tag.empty();
+    return respond_via(msg, code, phrase, extra_lines, via, to_has_tag, src, out, o, c);
+}
+
+bool SipStage::respond_via(const sip::Message& msg, int code, std::string_view phrase,
+                           std::string_view extra_lines, const sip::Via& via, bool to_has_tag,
+                           const SipSource& src, std::span<char> out, SipOutcome& o,
+                           WorkerCounters& c) noexcept {
     // RFC 3261 §18.2.2 over UDP (no maddr handling: we never join multicast): back to the source
     // address (what `received` would say), to the source port when the top Via asks for rport
     // (RFC 3581 §4), else to the sent-by port or 5060.
     const sip::HeaderField* first_via = msg.find(HeaderId::via);
     const sip::ValueRange vias = msg.values(HeaderId::via);
     auto it = vias.begin();
-    sip::Via parsed;
-    bool to_has_tag = false;
-    if (valid != nullptr) {
-        // Validation parsed the top Via and the To of a valid request: not again.
-        to_has_tag = !valid->to.tag.empty();
-    } else {
-        // Only a malformed request gets here: with no usable Via there is no one to answer
-        // (RFC 3261 §18.2.2).
-        if (it == vias.end() || sip::parse_via(*it, parsed) != sip::Reason::none) {
-            c.add(src.port_id, Counter::sip_malformed_request_dropped);
-            return false;
-        }
-        // build_response's rule: a To that does not parse gets no tag.
-        sip::NameAddr to{};
-        const sip::HeaderField* f = msg.find(HeaderId::to);
-        to_has_tag = f == nullptr || sip::parse_name_addr(f->value, to) != sip::Reason::none ||
-                     !to.tag.empty();
-    }
     if (it == vias.end() || first_via == nullptr) {
         c.add(src.port_id, Counter::sip_malformed_request_dropped);
         return false;
     }
-    const sip::Via& via = valid != nullptr ? valid->top_via : parsed;
     const std::string_view top = *it;
     std::uint16_t port = 5060;
     if (via.has_rport) {

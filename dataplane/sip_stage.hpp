@@ -119,6 +119,11 @@ private:
                  std::string_view extra_lines, const sip::Validated* valid,
                  const SipSource& src, std::span<char> out, SipOutcome& o,
                  WorkerCounters& c) noexcept;
+    /// The reply itself, once the top Via is parsed and whether To has a tag is known.
+    bool respond_via(const sip::Message& msg, int code, std::string_view phrase,
+                     std::string_view extra_lines, const sip::Via& via, bool to_has_tag,
+                     const SipSource& src, std::span<char> out, SipOutcome& o,
+                     WorkerCounters& c) noexcept;
     std::string_view next_tag() noexcept;
 
     const KnownSources* known_;
