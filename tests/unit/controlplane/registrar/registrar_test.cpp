@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -457,6 +458,42 @@ TEST_F(RegistrarTest, RestoreRepublishes) {
     EXPECT_FALSE(reg.restore(*snap, "nobody", d));
     ASSERT_EQ(location.contacts("alice").size(), 1u);
     EXPECT_EQ(location.contacts("alice")[0].uri(), "sip:a@10.9.9.9");
+}
+
+// Bad input never crashes: mutated authenticated REGISTERs (bytes flipped, cut, duplicated)
+// either get a parsable reply to the source or nothing, and the tables stay consistent.
+TEST_F(RegistrarTest, MutatedRegistersNeverCrash) {
+    const Sent c = send(request("alice", "m1", 1, {"<sip:alice@10.1.1.1>", "<sip:alice@10.1.1.2>;expires=120"}));
+    const std::string base = request("alice", "m1", 2, {"<sip:alice@10.1.1.1>", "<sip:alice@10.1.1.2>;expires=120"},
+                                     "Expires: 600\r\n" + answer(c.text, "alice", "secret"));
+    std::mt19937 rng(7);
+    const std::string alphabet = "\r\n :;,<>\"=*@0123456789aZ\t\\%";
+    int replies = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string m = base;
+        const int edits = 1 + static_cast<int>(rng() % 4);
+        for (int e = 0; e < edits && !m.empty(); ++e) {
+            const std::size_t at = rng() % m.size();
+            switch (rng() % 4) {
+            case 0: m[at] = alphabet[rng() % alphabet.size()]; break;
+            case 1: m.erase(at, 1 + rng() % 8); break;
+            case 2: m.insert(at, m.substr(rng() % m.size(), 1 + rng() % 16)); break;
+            default: m.resize(at); break;
+            }
+        }
+        const Sent s = send(m, kNow + static_cast<std::uint64_t>(i % 400));
+        if (s.code != 0) {
+            ++replies;
+            EXPECT_GE(s.code, 200);
+        }
+        if (i % 1000 == 0) reg.expire(kNow + static_cast<std::uint64_t>(i % 400));
+    }
+    EXPECT_GT(replies, 1000);
+    EXPECT_LE(location.contacts("alice").size(), dp::kMaxContactsPerAccount);
+    EXPECT_EQ(reg.bindings().size(), location.stats().contacts);
+    reg.expire(kNow + 100000);
+    EXPECT_EQ(reg.bindings().size(), 0u);
+    EXPECT_EQ(location.stats().contacts, 0u);
 }
 
 }  // namespace
