@@ -5,7 +5,8 @@
 # password is refused; `Contact: *` with Expires 0 unregisters; SHA-256 is shown with the
 # project's own client (sha256_register.py; SIPp 3.6 does MD5 only); repeated failures block a
 # source (`blocked`); status, trunks, trunk, counters, reload (good and refused) and failover are
-# each checked against the daemon's JSON; the clear "not running" message once it stopped.
+# each checked against the daemon's JSON; SIGHUP reopens the call records; a binding survives
+# SIGKILL and restart; the clear "not running" message (stale socket, and once it stopped).
 # Usage: bash tests/e2e/registrar_test.sh BUILD_DIR
 # Needs root (namespaces). Bounded in time; the daemon and namespaces are removed even on failure.
 set -uo pipefail
@@ -30,6 +31,7 @@ BETA_IP=10.99.81.20      # beta's PBX (10.99.81.16/28), SHA-256 only
 
 WORK=$(mktemp -d /tmp/pal-registrar-test.XXXXXX)
 SOCK=$WORK/run/palisade.sock
+CLI_GROUP=daemon  # any group that exists: the socket must carry it
 DAEMON_PID=
 fail() { echo "FAIL: $*"; [ -f "$WORK/daemon.log" ] && tail -30 "$WORK/daemon.log"; exit 1; }
 
@@ -86,6 +88,7 @@ country_data = "$ROOT/conf/countries.tsv"
 
 [control]
 cli_socket = "$SOCK"
+cli_group = "$CLI_GROUP"
 call_records = "$WORK/calls.jsonl"
 state_dir = "$WORK/state"
 
@@ -161,18 +164,23 @@ sipp_run() {  # sipp_run NAME SCENARIO SOURCE_IP PORT USER PASSWORD CALLS
 }
 
 # --- daemon
-"$DAEMON" -c "$WORK/palisade.toml" >"$WORK/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 1 100); do
-    grep -q "palisade: CLI socket" "$WORK/daemon.log" && grep -q "palisade: started" "$WORK/daemon.log" && break
-    kill -0 "$DAEMON_PID" 2>/dev/null || break
-    sleep 0.05
-done
-grep -q "palisade: started" "$WORK/daemon.log" || fail "daemon did not start"
+start_daemon() {  # start_daemon LOG
+    "$DAEMON" -c "$WORK/palisade.toml" >"$1" 2>&1 &
+    DAEMON_PID=$!
+    for _ in $(seq 1 100); do
+        grep -q "palisade: CLI socket" "$1" && break
+        kill -0 "$DAEMON_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    grep -q "palisade: CLI socket" "$1" || { cat "$1"; fail "daemon did not start"; }
+}
+start_daemon "$WORK/daemon.log"
 [ -S "$SOCK" ] || fail "no CLI socket at $SOCK"
 mode=$(stat -c %a "$SOCK")
 [ "$mode" = "660" ] || fail "CLI socket mode $mode, expected 660"
-echo "daemon started; CLI socket $SOCK (mode $mode)"
+group=$(stat -c %G "$SOCK")
+[ "$group" = "$CLI_GROUP" ] || fail "CLI socket group $group, expected $CLI_GROUP ([control] cli_group)"
+echo "daemon started; CLI socket $SOCK (mode $mode, group $group)"
 
 # 1. MD5 with SIPp: 401 then 200, binding visible.
 sipp_run md5 register_auth.xml "$PBX_IP" 5070 acme-1 acme-one 1 ||
@@ -272,6 +280,28 @@ s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buf
 jcheck "$R" 'not j["ok"] and "frobnicate" in j["error"]'
 kill -0 "$DAEMON_PID" || fail "the daemon died on a bad request"
 echo "bad request: answered with an error"
+
+# 11. SIGHUP reopens the call-record file (logrotate: move, then HUP).
+mv "$WORK/calls.jsonl" "$WORK/calls.jsonl.1" || fail "no call-record file at $WORK/calls.jsonl"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 40); do [ -f "$WORK/calls.jsonl" ] && break; sleep 0.05; done
+[ -f "$WORK/calls.jsonl" ] || fail "SIGHUP did not reopen the call-record file"
+jcheck "$(ctl counters --json)" 'j["call_records"]["reopens"] == 1'
+echo "SIGHUP: call-record file reopened"
+
+# 12. Restart after SIGKILL: the persisted bindings are back before the first packet.
+jcheck "$(ctl registrations --json)" 'j["count"] == 1 and j["registrations"][0]["username"] == "beta-1"'
+sleep 1.2  # the persistence group commit runs every 200 ms: nothing older than 1 s may be lost
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+ctl status >"$WORK/killed.txt" 2>&1; st=$?
+[ "$st" -eq 3 ] || fail "palisadectl with a stale socket: exit $st, expected 3"
+grep -qx "palisadectl: palisade is not running (nobody listening at $SOCK)" "$WORK/killed.txt" ||
+    { cat "$WORK/killed.txt"; fail "no clear message for a stale socket"; }
+start_daemon "$WORK/daemon_restart.log"
+grep -q "restored 1 binding(s)" "$WORK/daemon_restart.log" || { cat "$WORK/daemon_restart.log"; fail "the binding was not restored"; }
+J=$(ctl registrations --json)
+jcheck "$J" 'j["count"] == 1 and j["registrations"][0]["username"] == "beta-1" and j["registrations"][0]["source"] == "'$BETA_IP':5080" and j["registrations"][0]["trunk"] == "beta"'
+echo "SIGKILL and restart: beta-1's binding restored (stale socket: \"nobody listening\", exit 3)"
 
 # --- stop; then the clear message
 kill -INT "$DAEMON_PID"
