@@ -164,6 +164,24 @@ std::string CliHandlers::status() {
                 ctx_.registrar != nullptr ? static_cast<unsigned long long>(ctx_.registrar->bindings().size()) : 0ull)
         .member("blocked", ctx_.guard != nullptr ? static_cast<unsigned long long>(ctx_.guard->blocked().size()) : 0ull);
 
+    w.key("core_peers").begin_array();
+    if (ctx_.keepalive != nullptr) {
+        for (const TargetStatus& t : ctx_.keepalive->targets()) {
+            if (t.kind != TargetKind::core_peer) continue;
+            w.begin_object()
+                .member("index", t.peer_index)
+                .member("target", t.name)
+                .member("ip", ip_text(t.ip))
+                .member("port", static_cast<unsigned>(t.port))
+                .member("state", reachability_name(t.state))
+                .member("sent", t.sent)
+                .member("answered", t.answered)
+                .member("missed", t.missed)
+                .end_object();
+        }
+    }
+    w.end_array();
+
     w.key("drops").begin_object();
     for (std::size_t i = 0; i < dp::kCounterCount; ++i) {
         const auto c = static_cast<dp::Counter>(i);

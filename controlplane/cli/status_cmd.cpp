@@ -25,6 +25,14 @@ void print(const JsonValue& v) {
         workers.push_back({w["index"].text(), w["lcore"].text(), w["busy_pct"].text(), w["idle_pct"].text(),
                            w["polls"].text(), w["rx_packets"].text()});
     print_table(workers);
+    std::vector<std::vector<std::string>> peers{{"CORE PEER", "TARGET", "STATE", "SENT", "ANSWERED", "MISSED"}};
+    for (const JsonValue& p : v["core_peers"].items)
+        peers.push_back({p["index"].text(), p["target"].s, p["state"].s, p["sent"].text(), p["answered"].text(),
+                         p["missed"].text()});
+    if (peers.size() > 1) {
+        std::printf("\n");
+        print_table(peers);
+    }
     std::vector<std::vector<std::string>> drops{{"DROP REASON", "COUNT"}};
     for (const auto& [name, n] : v["drops"].members)
         if (n.n != 0) drops.push_back({name, n.text()});

@@ -117,6 +117,8 @@ address = "10.99.82.10"
 [sip]
 realm = "palisade.test"
 nonce_secret = "registrar-test-secret-0123456789abcdef"
+keepalive_interval = "1s"
+keepalive_timeout = "800ms"
 
 [security]
 auth_fail_threshold = 3
@@ -198,25 +200,36 @@ jcheck "$J" 'not any(r["username"] == "acme-2" for r in j["registrations"])'
 echo "wrong password: refused, no binding"
 
 # 3. SHA-256 with the project's own client (beta accepts SHA-256 only).
-timeout 30 ip netns exec "$NS_PBX" python3 "$HERE/sha256_register.py" "$BETA_IP" 5080 "$OUR_ACC" 5060 beta-1 beta-one 600 ||
-    fail "SHA-256 REGISTER"
+timeout 30 ip netns exec "$NS_PBX" python3 "$HERE/sha256_register.py" "$BETA_IP" 5080 "$OUR_ACC" 5060 beta-1 beta-one 600 3.5 \
+    >"$WORK/sha256.log" 2>&1 || { cat "$WORK/sha256.log"; fail "SHA-256 REGISTER"; }
+cat "$WORK/sha256.log"
+grep -q "answered [1-9][0-9]* OPTIONS" "$WORK/sha256.log" || fail "no keepalive OPTIONS reached the registered contact"
 J=$(ctl registrations --json)
 jcheck "$J" 'any(r["username"] == "beta-1" and r["trunk"] == "beta" and r["ip"] == "'$BETA_IP'" for r in j["registrations"]) and j["count"] == 2'
-echo "SHA-256 (sha256_register.py): 401 then 200; binding beta-1 visible"
+jcheck "$J" 'any(r["username"] == "beta-1" and r["reachability"] == "up" for r in j["registrations"])'
+jcheck "$(ctl counters --json)" 'j["keepalive"]["answered"] >= 1 and j["keepalive"]["went_up"] >= 1'
+echo "SHA-256 (sha256_register.py): 401 then 200; binding beta-1 visible; keepalive OPTIONS answered: reachability up"
 
 # 4. trunks / trunk
 J=$(ctl trunks --json) || fail "palisadectl trunks"
 jcheck "$J" 'j["ok"] and [t["id"] for t in j["trunks"]] == ["acme", "beta"]'
 jcheck "$J" 'j["trunks"][0]["primary"]["registered"] and j["trunks"][0]["primary"]["contacts"] == 1 and not j["trunks"][0]["secondary"]["registered"] and j["trunks"][0]["max_concurrent"] == 4 and j["trunks"][0]["calls_per_hour"] == 100 and j["trunks"][0]["live_calls"] == 0 and j["trunks"][0]["failover"] == "auto"'
+# SIPp left after registering acme-1, so keepalive's OPTIONS go unanswered: 3 missed (1 s apart)
+# mark the contact down, and in auto mode the trunk fails over to its dialplan (no secondary).
+for _ in $(seq 1 100); do
+    ctl trunk acme --json | grep -q '"effective":"dialplan"' && break
+    sleep 0.1
+done
 J=$(ctl trunk acme --json) || fail "palisadectl trunk acme"
-jcheck "$J" 'j["id"] == "acme" and j["failover"]["setting"] == "auto" and j["failover"]["effective"] == "primary" and len(j["registrations"]) == 1 and j["registrations"][0]["username"] == "acme-1"'
+jcheck "$J" 'j["id"] == "acme" and j["failover"]["setting"] == "auto" and j["failover"]["effective"] == "dialplan" and j["failover"]["published"] == "dialplan" and len(j["registrations"]) == 1 and j["registrations"][0]["username"] == "acme-1" and j["registrations"][0]["reachability"] == "down"'
+jcheck "$J" 'j["primary"]["registered"] and not j["primary"]["reachable"] and j["primary"]["contacts_down"] == 1 and not j["secondary"]["registered"]'
 jcheck "$J" 'j["calls"]["live"] == 0 and j["calls"]["hour"] == 0 and j["calls"]["day"] == 0 and j["calls"]["week"] == 0 and j["limits"]["calls_per_hour"] == 100 and j["limits"]["max_concurrent"] == 4'
 ctl trunk nosuch --json >"$WORK/nosuch.json"; st=$?
 [ "$st" -eq 1 ] || fail "trunk nosuch: exit $st, expected 1"
 jcheck "$(cat "$WORK/nosuch.json")" 'not j["ok"] and "nosuch" in j["error"]'
 ctl trunk acme >"$WORK/trunk.txt" || fail "palisadectl trunk acme (table)"
 grep -q "acme-1" "$WORK/trunk.txt" || fail "the trunk table does not list acme-1"
-echo "trunks / trunk: JSON fields and the human table checked"
+echo "trunks / trunk: JSON fields and the human table checked; unanswered keepalives: acme-1 down, acme fails over to its dialplan"
 
 # 5. failover
 J=$(ctl failover acme secondary --json) || fail "palisadectl failover acme secondary"
@@ -225,8 +238,8 @@ jcheck "$(ctl trunk acme --json)" 'j["failover"]["setting"] == "secondary"'
 ctl failover acme sideways >/dev/null 2>&1; st=$?
 [ "$st" -eq 1 ] || fail "failover with a bad mode: exit $st, expected 1"
 J=$(ctl failover acme auto --json) || fail "palisadectl failover acme auto"
-jcheck "$J" 'j["setting"] == "auto" and j["effective"] == "primary"'
-echo "failover: forced secondary, bad mode refused, back to auto"
+jcheck "$J" 'j["setting"] == "auto" and j["effective"] == "dialplan"'
+echo "failover: forced secondary, bad mode refused, back to auto (dialplan: the primary is down)"
 
 # 6. Unregister with Contact: * and Expires: 0.
 sipp_run star register_star.xml "$PBX_IP" 5072 acme-1 acme-one 1 ||
@@ -245,6 +258,7 @@ echo "brute force: $ATTACKER_IP blocked after 3 failures"
 # 8. status / counters / calls
 J=$(ctl status --json) || fail "palisadectl status"
 jcheck "$J" 'j["ok"] and j["uptime_s"] >= 0 and len(j["ports"]) == 2 and j["ports"][0]["name"] == "access" and len(j["workers"]) == 1 and 0 <= j["workers"][0]["busy_pct"] <= 100 and "packets_per_s" in j and "calls_per_s" in j and j["registrations"] == 1 and j["blocked"] >= 1 and "sip_unknown_source_dropped" in j["drops"] and j["trunks"] == 2'
+jcheck "$J" 'len(j["core_peers"]) == 1 and j["core_peers"][0]["ip"] == "10.99.82.10" and j["core_peers"][0]["sent"] >= 1 and j["core_peers"][0]["answered"] == 0 and j["core_peers"][0]["state"] in ("unknown", "down")'
 ctl status >"$WORK/status.txt" || fail "palisadectl status (table)"
 grep -q "^WORKER" "$WORK/status.txt" || fail "the status table has no worker table"
 J=$(ctl counters --json) || fail "palisadectl counters"

@@ -2,9 +2,11 @@
 """REGISTER with a SHA-256 digest (RFC 7616, RFC 8760) against Palisade: the project's own small
 test client, since SIPp 3.6 does MD5 only. Python 3 standard library only (hashlib, socket).
 
-Usage: sha256_register.py LOCAL_IP LOCAL_PORT SERVER_IP SERVER_PORT USERNAME PASSWORD [EXPIRES]
+Usage: sha256_register.py LOCAL_IP LOCAL_PORT SERVER_IP SERVER_PORT USERNAME PASSWORD [EXPIRES [ANSWER_S]]
 Sends a REGISTER without credentials, expects 401 with a WWW-Authenticate offering
 algorithm=SHA-256, answers it (qop=auth, nc=00000001), and expects 200 listing our contact.
+With ANSWER_S, then stays ANSWER_S seconds on the same address answering every OPTIONS
+(Palisade's keepalive, RFC 3261 §11.2) with 200, and prints how many it answered.
 Exit 0 on success; 1 with a message otherwise. Run inside the test's network namespace.
 """
 import hashlib
@@ -12,6 +14,7 @@ import os
 import re
 import socket
 import sys
+import time
 
 
 def sha256(text):
@@ -104,7 +107,32 @@ def main():
     if f"{local[0]}:{local[1]}" not in second:
         raise SystemExit(f"FAIL: the 200 does not list our contact:\n{second}")
     print(f"sha256_register: {user}: 401 (SHA-256 challenge) then 200")
+    answer_s = float(sys.argv[8]) if len(sys.argv) > 8 else 0
+    if answer_s > 0:
+        print(f"sha256_register: answered {answer_options(sock, answer_s)} OPTIONS")
     return 0
+
+
+def answer_options(sock, seconds):
+    """Answers every OPTIONS for `seconds` with 200 (the request's Via, From, To, Call-ID, CSeq)."""
+    deadline = time.monotonic() + seconds
+    answered = 0
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            data, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        text = data.decode(errors="replace")
+        if not text.startswith("OPTIONS "):
+            continue
+        copied = [line for line in text.split("\r\n")
+                  if line.split(":", 1)[0].strip().lower() in ("via", "v", "from", "f", "to", "t",
+                                                                "call-id", "i", "cseq")]
+        reply = "\r\n".join(["SIP/2.0 200 OK"] + copied + ["Content-Length: 0", "", ""])
+        sock.sendto(reply.encode(), peer)
+        answered += 1
+    return answered
 
 
 if __name__ == "__main__":
