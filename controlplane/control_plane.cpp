@@ -14,6 +14,8 @@
 #include "dataplane/contract/call_events.hpp"
 #include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/policy/snapshot.hpp"
+#include "parsers/sip/message.hpp"
+#include "parsers/sip/values.hpp"
 
 namespace palisade::cp {
 
@@ -199,7 +201,8 @@ bool ControlPlane::restore_state(std::string& error) {
     loaded_bindings_.clear();
     loaded_counts_.clear();
     // Mirror what was restored, so the first sync does not rewrite every row.
-    sync_bindings(mono_now_ms(), true);
+    mark_all_dirty();
+    sync_bindings();
     if (persist_ok_) persist_.start();
     std::printf("palisade: restored %zu binding(s), %llu counted call(s)\n", bindings,
                 static_cast<unsigned long long>(calls));
@@ -216,7 +219,7 @@ void ControlPlane::close() {
     cli_.close();
     calls_.close();
     if (persist_ok_) {
-        sync_bindings(mono_now_ms(), true);
+        sync_bindings();
         persist_.stop();
         persist_ok_ = false;
     }
@@ -232,8 +235,8 @@ void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& hup) {
 
 unsigned ControlPlane::run_once(std::atomic<bool>& hup) {
     const unsigned got = drain_punts();
-    sync_bindings(mono_now_ms());
     tick();
+    sync_bindings();
     cli_.poll(mono_now_ms());
     if (hup.exchange(false)) {
         ++stats_.reopens;
@@ -276,7 +279,10 @@ void ControlPlane::handle_register(dp::RingMessage& m) {
         ++stats_.reply_dropped;
         return;
     }
-    if (!registrar_.handle(m, *snap, unix_now_s(), *reply)) {
+    const std::uint64_t changes = registrar_changes();
+    const bool replied = registrar_.handle(m, *snap, unix_now_s(), *reply);
+    if (registrar_changes() != changes) mark_dirty_from(m);
+    if (!replied) {
         plane_.release(reply);
         return;
     }
@@ -289,6 +295,20 @@ void ControlPlane::handle_register(dp::RingMessage& m) {
     ++stats_.register_replies;
 }
 
+void ControlPlane::mark_dirty_from(const dp::RingMessage& m) {
+    // The registrar binds the To header's user (RFC 3261 §10.3: the address-of-record); it has
+    // just parsed and validated the same request.
+    sip::Message msg;
+    sip::NameAddr to;
+    const sip::HeaderField* f = nullptr;
+    if (msg.parse(m.text()) == sip::ParseStatus::ok && (f = msg.find(sip::HeaderId::to)) != nullptr &&
+        sip::parse_name_addr(f->value, to) == sip::Reason::none) {
+        dirty_.emplace(to.uri.user);
+    } else {
+        mark_all_dirty();
+    }
+}
+
 void ControlPlane::handle_call_event(const dp::RingMessage& m) {
     dp::CallEvent ev;
     const bool valid = dp::decode_call_event(m, ev);
@@ -297,32 +317,56 @@ void ControlPlane::handle_call_event(const dp::RingMessage& m) {
         persist_.record_call_counted(ev.trunk_id(), ev.time_us / 1'000'000ull);
 }
 
-void ControlPlane::sync_bindings(std::uint64_t now_ms, bool force) {
-    const std::uint64_t changes = registrar_changes();
-    if (!force && changes == synced_changes_) return;
-    if (!force && now_ms - last_sync_ms_ < kBindingSyncMs) return;
-    last_sync_ms_ = now_ms;
-    synced_changes_ = changes;
-    ++stats_.binding_syncs;
+void ControlPlane::mark_all_dirty() {
     const BindingStore& store = registrar_.bindings();
-    for (auto& [key, m] : mirror_) m.seen = false;
-    std::string key;
-    for (std::size_t a = 0; a < store.account_count(); ++a) {
-        const AccountBindings& ab = store.account(static_cast<std::uint32_t>(a));
+    for (std::size_t a = 0; a < store.account_count(); ++a)
+        dirty_.insert(store.account(static_cast<std::uint32_t>(a)).username);
+    for (const auto& [name, list] : mirror_) dirty_.insert(name);
+}
+
+void ControlPlane::mark_expired(std::uint64_t now_s) {
+    // Entries of refreshed bindings were replaced when their account was synced, so what is
+    // left at or before now_s names accounts that (may) have lost a binding to expiry.
+    for (auto it = expiry_index_.begin(); it != expiry_index_.end() && it->first <= now_s; ++it)
+        dirty_.insert(it->second);
+}
+
+void ControlPlane::sync_bindings() {
+    if (dirty_.empty()) return;
+    ++stats_.binding_syncs;
+    for (const std::string& name : dirty_) sync_account(name);
+    dirty_.clear();
+}
+
+void ControlPlane::sync_account(const std::string& username) {
+    const BindingStore& store = registrar_.bindings();
+    const std::uint32_t a = store.find_account(username);
+    std::vector<Mirrored>& old = mirror_[username];
+    std::vector<Mirrored> now;
+    std::vector<dp::LocationTable::ContactInput> contacts;
+    std::uint32_t trunk_key = dp::kNoTrunkKey;
+    dp::LocationRole role = dp::LocationRole::primary;
+    if (a != kNoIndex) {
+        const AccountBindings& ab = store.account(a);
+        trunk_key = ab.trunk_key;
+        role = ab.role;
         for (std::uint8_t i = 0; i < ab.count; ++i) {
             const Binding& b = store.binding(ab.ids[i]);
-            key.assign(ab.username).append(1, '\n').append(b.uri);
-            Mirrored& m = mirror_[key];
-            const bool changed = m.expires_at != b.expires_at || m.cseq != b.cseq || m.ip != b.ip || m.port != b.port;
-            m.seen = true;
-            if (!changed) continue;
+            if (!b.live) continue;
+            Mirrored m;
+            m.uri = b.uri;
             m.expires_at = b.expires_at;
             m.cseq = b.cseq;
             m.ip = b.ip;
             m.port = b.port;
-            if (persist_ok_) {
+            const Mirrored* before = nullptr;
+            for (const Mirrored& o : old)
+                if (o.uri == b.uri) before = &o;
+            const bool changed = before == nullptr || before->expires_at != m.expires_at || before->cseq != m.cseq ||
+                                 before->ip != m.ip || before->port != m.port;
+            if (changed && persist_ok_) {
                 BindingView v;
-                v.username = ab.username;
+                v.username = username;
                 v.uri = b.uri;
                 v.call_id = b.call_id;
                 v.cseq = b.cseq;
@@ -332,21 +376,30 @@ void ControlPlane::sync_bindings(std::uint64_t now_ms, bool force) {
                 v.iface = b.iface;
                 persist_.record_binding(v);
             }
+            dp::LocationTable::ContactInput c;
+            c.ip = b.ip;
+            c.port = b.port;
+            c.iface = b.iface;
+            c.contact_id = b.contact_id;
+            c.expires_at_s = b.expires_at;
+            contacts.push_back(c);
+            now.push_back(std::move(m));
         }
     }
-    for (auto it = mirror_.begin(); it != mirror_.end();) {
-        if (it->second.seen) {
-            ++it;
-            continue;
-        }
-        if (persist_ok_) {
-            const std::size_t nl = it->first.find('\n');
-            persist_.remove_binding(std::string_view(it->first).substr(0, nl),
-                                    std::string_view(it->first).substr(nl + 1));
-        }
-        it = mirror_.erase(it);
+    for (Mirrored& o : old) {
+        bool still = false;
+        for (const Mirrored& m : now) still = still || m.uri == o.uri;
+        if (!still && persist_ok_) persist_.remove_binding(username, o.uri);
+        expiry_index_.erase(o.expiry);
     }
-    keepalive_.sync_from_bindings(store);
+    // ContactInput views point into `now`, which is final from here on.
+    for (std::size_t i = 0; i < now.size(); ++i) {
+        contacts[i].uri = now[i].uri;
+        now[i].expiry = expiry_index_.emplace(now[i].expires_at, username);
+    }
+    keepalive_.set_account_contacts(username, trunk_key, role, contacts);
+    if (now.empty()) mirror_.erase(username);
+    else old = std::move(now);
 }
 
 bool ControlPlane::send_datagram(const Datagram& d) {
@@ -369,7 +422,7 @@ void ControlPlane::tick() {
     const std::uint64_t now_ms = mono_now_ms();
     const std::uint64_t now_us = unix_now_us();
     const std::uint64_t now_s = now_us / 1'000'000ull;
-    registrar_.expire(now_s);
+    if (registrar_.expire(now_s) > 0) mark_expired(now_s);
     location_.reclaim();
     guard_.tick(now_s);
     keepalive_.tick(now_ms, [this](const Datagram& d) { return send_datagram(d); });
@@ -414,6 +467,7 @@ ReloadOutcome ControlPlane::reload() {
     // records, state) and the nonce secret take effect at the next start.
     const dp::PolicySnapshot* snap = snapshot();
     if (snap != nullptr) registrar_.reconcile(*snap);
+    mark_all_dirty();
     keepalive_.configure(next);
     guard_.configure(guard_settings(next_settings));
     settings_.auth_fail_threshold = next_settings.auth_fail_threshold;

@@ -6,8 +6,8 @@
 //   drain_punts   every worker's punt ring: REGISTER -> registrar -> reply injected through the
 //                 worker that punted it; responses to our requests -> keepalive; call events ->
 //                 call records (+ counted calls -> persistence);
-//   sync_bindings at most every kBindingSyncMs when the registrar changed something: bindings ->
-//                 persistence (added/refreshed/removed rows) and keepalive (targets);
+//   sync_bindings the accounts whose bindings changed: -> persistence (added/refreshed/removed
+//                 rows) and keepalive (targets);
 //   tick          keepalive probes and timeouts, binding expiry, the guard's block expiry,
 //                 location-record reclaim, call-record flush and stale sweep, rate samples;
 //   poll_cli      the CLI socket (non-blocking; handlers run here);
@@ -17,17 +17,22 @@
 // disk BEFORE the data plane starts; after start, restore_state() applies them (registrar,
 // LimitsTable, call records, keepalive) before the loop handles its first punted message.
 //
-// Registrar changes reach persistence and keepalive by a diff against a mirror of the bindings
-// (the registrar has no change hook): O(bindings) per sync, at most every kBindingSyncMs while
-// REGISTERs change bindings. Right for thousands of bindings; at the 1,000,000-binding target it
-// wants a per-change hook in the registrar (left to do, see docs/cli.md § Daemon wiring).
+// Registrar changes reach persistence and keepalive per account (the registrar has no change
+// hook, so the loop finds out itself): a REGISTER that changed the registrar's binding counters
+// marks its To user's account dirty; binding expiry marks the accounts whose mirrored bindings
+// have expired (an index on the mirror's expiry times). Each pass diffs the dirty accounts'
+// bindings against the mirror (O(contacts of the account)) and writes only what changed:
+// persistence rows added/refreshed/removed, keepalive's contact set. A restore or a reload (which
+// may drop accounts) diffs every account once.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "controlplane/calls/call_records.hpp"
@@ -45,9 +50,6 @@
 #include "parsers/sip/nonce.hpp"
 
 namespace palisade::cp {
-
-/// How often at most the binding mirror is diffed while bindings change.
-inline constexpr std::uint64_t kBindingSyncMs = 100;
 
 /// What the loop saw (printed at shutdown).
 struct ControlPlaneStats {
@@ -88,18 +90,24 @@ class ControlPlane {
     [[nodiscard]] std::string summary() const;
 
   private:
+    // What persistence and keepalive were last told about one binding.
     struct Mirrored {
+        std::string uri;
         std::uint64_t expires_at = 0;
         std::uint32_t cseq = 0;
         std::uint32_t ip = 0;
         std::uint16_t port = 0;
-        bool seen = false;
+        std::multimap<std::uint64_t, std::string>::iterator expiry;  // into expiry_index_
     };
 
     unsigned drain_punts();
     void handle_register(dp::RingMessage& m);
     void handle_call_event(const dp::RingMessage& m);
-    void sync_bindings(std::uint64_t now_ms, bool force = false);
+    void mark_dirty_from(const dp::RingMessage& m);
+    void sync_bindings();                         // every dirty account
+    void sync_account(const std::string& username);
+    void mark_all_dirty();
+    void mark_expired(std::uint64_t now_s);
     void tick();
     ReloadOutcome reload();
     bool send_datagram(const Datagram& d);
@@ -133,9 +141,9 @@ class ControlPlane {
     std::vector<LoadedCount> loaded_counts_;
     bool persist_ok_ = false;
 
-    std::unordered_map<std::string, Mirrored> mirror_;  // key: username + '\n' + uri
-    std::uint64_t synced_changes_ = 0;
-    std::uint64_t last_sync_ms_ = 0;
+    std::unordered_map<std::string, std::vector<Mirrored>> mirror_;  // by account username
+    std::multimap<std::uint64_t, std::string> expiry_index_;        // expires_at -> username
+    std::unordered_set<std::string> dirty_;                          // accounts to sync
     std::uint64_t last_sample_ms_ = 0;
     std::uint64_t last_sweep_ms_ = 0;
     std::uint64_t started_unix_s_ = 0;
