@@ -509,25 +509,22 @@ bool ipv4_in_16(const char* p, std::size_t len) noexcept {
     const __m128i le9 = _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v);
     const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(ge0, le9))) & all;
     if ((dots | digits) != all || std::popcount(dots) != 3) return false;
-    unsigned d = dots;
-    const unsigned e0 = static_cast<unsigned>(std::countr_zero(d));
-    d &= d - 1;
-    const unsigned e1 = static_cast<unsigned>(std::countr_zero(d));
-    d &= d - 1;
-    const unsigned e2 = static_cast<unsigned>(std::countr_zero(d));
-    const unsigned starts[4] = {0, e0 + 1, e1 + 1, e2 + 1};
-    const unsigned ends[4] = {e0, e1, e2, static_cast<unsigned>(len)};
-    unsigned bad = 0;
-    for (int g = 0; g < 4; ++g) {
-        const unsigned l = ends[g] - starts[g];
-        bad |= static_cast<unsigned>(l - 1 > 2);
-        const unsigned e = ends[g];
-        const unsigned a = static_cast<unsigned>(p[e - 1] - '0');
-        const unsigned b = l >= 2 ? static_cast<unsigned>(p[e - 2] - '0') : 0;
-        const unsigned c = l >= 3 ? static_cast<unsigned>(p[e - 3] - '0') : 0;
-        bad |= static_cast<unsigned>(c * 100 + b * 10 + a > 255);
+    // Every group 1..3 digits, from the masks: no dot first, last or next to a dot; no four
+    // digits in a row.
+    const unsigned last = 1u << (len - 1);
+    if ((dots & (1u | last)) || (dots & (dots << 1)) ||
+        (digits & (digits << 1) & (digits << 2) & (digits << 3)))
+        return false;
+    // Only a three-digit group can exceed 255: compare each one (at most four, usually one or
+    // two) as a 24-bit big-endian number with "255".
+    unsigned starts3 = digits & (digits >> 1) & (digits >> 2) & ~(digits << 1);
+    while (starts3 != 0) {
+        const auto* g = reinterpret_cast<const unsigned char*>(p + std::countr_zero(starts3));
+        const unsigned n3 = static_cast<unsigned>(g[0]) << 16 | static_cast<unsigned>(g[1]) << 8 | g[2];
+        if (n3 > (unsigned('2') << 16 | unsigned('5') << 8 | unsigned('5'))) return false;
+        starts3 &= starts3 - 1;
     }
-    return bad == 0;
+    return true;
 #else
     return is_ipv4_address(std::string_view(p, len));
 #endif
