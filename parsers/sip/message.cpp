@@ -251,6 +251,7 @@ inline std::size_t scan_visible(const char* p, std::size_t i, std::size_t n) noe
 
 // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (RFC 3261 §25.1; "SIP" case-insensitive, §7.1).
 constexpr bool is_version(std::string_view v) noexcept {
+    if (v == "SIP/2.0") return true;   // what every message carries: one compare
     if (v.size() < 7 || !istarts_with(v, "SIP/")) return false;
     std::size_t i = 4;
     const std::size_t major = i;
