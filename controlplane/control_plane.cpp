@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -24,7 +24,9 @@ std::uint64_t unix_now_us() {
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
 }
-std::uint64_t unix_now_s() { return unix_now_us() / 1'000'000ull; }
+std::uint64_t unix_now_s() {
+    return unix_now_us() / 1'000'000ull;
+}
 std::uint64_t mono_now_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::steady_clock::now().time_since_epoch())
@@ -93,8 +95,10 @@ ControlPlane::ControlPlane(dp::DataPlane& plane, dp::ConfigSpec config, Settings
     started_unix_s_ = unix_now_s();
     // Brute-force protection sees every authentication the registrar makes.
     registrar_.set_auth_observer([this](const AuthEvent& ev) {
-        if (ev.success) guard_.on_auth_success(ev.ip, ev.username, ev.now_s);
-        else guard_.on_auth_failure(ev.ip, ev.username, ev.now_s);
+        if (ev.success)
+            guard_.on_auth_success(ev.ip, ev.username, ev.now_s);
+        else
+            guard_.on_auth_failure(ev.ip, ev.username, ev.now_s);
     });
     failover_.set_trunk_namer([this](std::uint32_t key) {
         const dp::PolicySnapshot* s = snapshot();
@@ -125,7 +129,9 @@ ControlPlane::ControlPlane(dp::DataPlane& plane, dp::ConfigSpec config, Settings
     cli_.set_handler([this](const CliRequest& r) { return handlers_->handle(r); });
 }
 
-ControlPlane::~ControlPlane() { close(); }
+ControlPlane::~ControlPlane() {
+    close();
+}
 
 const dp::PolicySnapshot* ControlPlane::snapshot() const {
     dp::PolicySlot* slot = plane_.policy_slot();
@@ -167,9 +173,12 @@ bool ControlPlane::load_state(std::string& error) {
         &ls, error);
     if (!ok) return false;
     persist_ok_ = true;
-    std::printf("palisade: state %s: %llu binding(s), %llu counter bucket(s) (%llu expired binding(s) skipped)\n",
-                persist_options(settings_).path.c_str(), static_cast<unsigned long long>(ls.bindings),
-                static_cast<unsigned long long>(ls.count_rows), static_cast<unsigned long long>(ls.expired));
+    std::printf(
+        "palisade: state %s: %llu binding(s), %llu counter bucket(s) (%llu expired binding(s) "
+        "skipped)\n",
+        persist_options(settings_).path.c_str(), static_cast<unsigned long long>(ls.bindings),
+        static_cast<unsigned long long>(ls.count_rows),
+        static_cast<unsigned long long>(ls.expired));
     return true;
 }
 
@@ -194,8 +203,10 @@ bool ControlPlane::restore_state(std::string& error) {
         LimitsRestorer restore(*limits, unix_now_s());
         for (const LoadedCount& c : loaded_counts_) {
             calls += restore(c.trunk, c.unit, c.bucket, c.count);
-            if (c.unit == CountUnit::minute) calls_.restore_minute(c.trunk, c.bucket, c.count);
-            else calls_.restore_hour(c.trunk, c.bucket, c.count);
+            if (c.unit == CountUnit::minute)
+                calls_.restore_minute(c.trunk, c.bucket, c.count);
+            else
+                calls_.restore_hour(c.trunk, c.bucket, c.count);
         }
     }
     loaded_bindings_.clear();
@@ -240,7 +251,8 @@ unsigned ControlPlane::run_once(std::atomic<bool>& hup) {
     cli_.poll(mono_now_ms());
     if (hup.exchange(false)) {
         ++stats_.reopens;
-        if (!calls_.reopen()) std::fprintf(stderr, "palisade: cannot reopen %s\n", settings_.call_records.c_str());
+        if (!calls_.reopen())
+            std::fprintf(stderr, "palisade: cannot reopen %s\n", settings_.call_records.c_str());
     }
     return got;
 }
@@ -301,7 +313,8 @@ void ControlPlane::mark_dirty_from(const dp::RingMessage& m) {
     sip::Message msg;
     sip::NameAddr to;
     const sip::HeaderField* f = nullptr;
-    if (msg.parse(m.text()) == sip::ParseStatus::ok && (f = msg.find(sip::HeaderId::to)) != nullptr &&
+    if (msg.parse(m.text()) == sip::ParseStatus::ok &&
+        (f = msg.find(sip::HeaderId::to)) != nullptr &&
         sip::parse_name_addr(f->value, to) == sip::Reason::none) {
         dirty_.emplace(to.uri.user);
     } else {
@@ -313,7 +326,8 @@ void ControlPlane::handle_call_event(const dp::RingMessage& m) {
     dp::CallEvent ev;
     const bool valid = dp::decode_call_event(m, ev);
     calls_.on_message(m);
-    if (valid && ev.type == dp::CallEventType::started && (ev.flags & dp::kCallFlagCounted) != 0 && persist_ok_)
+    if (valid && ev.type == dp::CallEventType::started && (ev.flags & dp::kCallFlagCounted) != 0 &&
+        persist_ok_)
         persist_.record_call_counted(ev.trunk_id(), ev.time_us / 1'000'000ull);
 }
 
@@ -362,8 +376,9 @@ void ControlPlane::sync_account(const std::string& username) {
             const Mirrored* before = nullptr;
             for (const Mirrored& o : old)
                 if (o.uri == b.uri) before = &o;
-            const bool changed = before == nullptr || before->expires_at != m.expires_at || before->cseq != m.cseq ||
-                                 before->ip != m.ip || before->port != m.port;
+            const bool changed = before == nullptr || before->expires_at != m.expires_at ||
+                                 before->cseq != m.cseq || before->ip != m.ip ||
+                                 before->port != m.port;
             if (changed && persist_ok_) {
                 BindingView v;
                 v.username = username;
@@ -398,8 +413,10 @@ void ControlPlane::sync_account(const std::string& username) {
         now[i].expiry = expiry_index_.emplace(now[i].expires_at, username);
     }
     keepalive_.set_account_contacts(username, trunk_key, role, contacts);
-    if (now.empty()) mirror_.erase(username);
-    else old = std::move(now);
+    if (now.empty())
+        mirror_.erase(username);
+    else
+        old = std::move(now);
 }
 
 bool ControlPlane::send_datagram(const Datagram& d) {
@@ -436,7 +453,8 @@ void ControlPlane::tick() {
         // A call with no event for the longest allowed duration plus one session refresh has
         // lost its ended event.
         std::uint64_t max_s = 0;
-        for (const dp::TrunkSpec& t : config_.trunks) max_s = std::max<std::uint64_t>(max_s, t.limits.max_duration_s);
+        for (const dp::TrunkSpec& t : config_.trunks)
+            max_s = std::max<std::uint64_t>(max_s, t.limits.max_duration_s);
         calls_.sweep_stale(now_us, (max_s + config_.sip.session_expires_s) * 1'000'000ull);
     }
 }
@@ -487,19 +505,20 @@ ReloadOutcome ControlPlane::reload() {
 std::string ControlPlane::summary() const {
     const RegistrarCounters& r = registrar_.counters();
     char b[512];
-    std::snprintf(b, sizeof b,
-                  "  control plane: %llu REGISTER (%llu replies, %llu reply drops), %llu responses to our "
-                  "requests, %llu call events, %llu other; %zu binding(s), %llu 200, %llu 401, %llu 403; "
-                  "%llu reload(s), %llu refused\n",
-                  static_cast<unsigned long long>(stats_.registers),
-                  static_cast<unsigned long long>(stats_.register_replies),
-                  static_cast<unsigned long long>(stats_.reply_dropped),
-                  static_cast<unsigned long long>(stats_.cp_responses),
-                  static_cast<unsigned long long>(stats_.call_events),
-                  static_cast<unsigned long long>(stats_.other_punts), registrar_.bindings().size(),
-                  static_cast<unsigned long long>(r.r200), static_cast<unsigned long long>(r.r401),
-                  static_cast<unsigned long long>(r.r403), static_cast<unsigned long long>(stats_.reloads),
-                  static_cast<unsigned long long>(stats_.reloads_refused));
+    std::snprintf(
+        b, sizeof b,
+        "  control plane: %llu REGISTER (%llu replies, %llu reply drops), %llu responses to our "
+        "requests, %llu call events, %llu other; %zu binding(s), %llu 200, %llu 401, %llu 403; "
+        "%llu reload(s), %llu refused\n",
+        static_cast<unsigned long long>(stats_.registers),
+        static_cast<unsigned long long>(stats_.register_replies),
+        static_cast<unsigned long long>(stats_.reply_dropped),
+        static_cast<unsigned long long>(stats_.cp_responses),
+        static_cast<unsigned long long>(stats_.call_events),
+        static_cast<unsigned long long>(stats_.other_punts), registrar_.bindings().size(),
+        static_cast<unsigned long long>(r.r200), static_cast<unsigned long long>(r.r401),
+        static_cast<unsigned long long>(r.r403), static_cast<unsigned long long>(stats_.reloads),
+        static_cast<unsigned long long>(stats_.reloads_refused));
     return b;
 }
 

@@ -28,9 +28,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
-#include <map>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -59,7 +59,7 @@ struct ControlPlaneStats {
     std::uint64_t cp_responses = 0;      ///< responses to our requests (keepalive)
     std::uint64_t call_events = 0;
     std::uint64_t other_punts = 0;
-    std::uint64_t probes_dropped = 0;    ///< keepalive OPTIONS not queued (pool or ring full)
+    std::uint64_t probes_dropped = 0;  ///< keepalive OPTIONS not queued (pool or ring full)
     std::uint64_t binding_syncs = 0;
     std::uint64_t reloads = 0, reloads_refused = 0;
     std::uint64_t reopens = 0;
@@ -104,7 +104,7 @@ class ControlPlane {
     void handle_register(dp::RingMessage& m);
     void handle_call_event(const dp::RingMessage& m);
     void mark_dirty_from(const dp::RingMessage& m);
-    void sync_bindings();                         // every dirty account
+    void sync_bindings();  // every dirty account
     void sync_account(const std::string& username);
     void mark_all_dirty();
     void mark_expired(std::uint64_t now_s);
@@ -142,7 +142,7 @@ class ControlPlane {
     bool persist_ok_ = false;
 
     std::unordered_map<std::string, std::vector<Mirrored>> mirror_;  // by account username
-    std::multimap<std::uint64_t, std::string> expiry_index_;        // expires_at -> username
+    std::multimap<std::uint64_t, std::string> expiry_index_;         // expires_at -> username
     std::unordered_set<std::string> dirty_;                          // accounts to sync
     std::uint64_t last_sample_ms_ = 0;
     std::uint64_t last_sweep_ms_ = 0;

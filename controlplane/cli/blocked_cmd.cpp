@@ -7,12 +7,15 @@ namespace palisade::cp {
 namespace {
 
 void print(const JsonValue& v) {
-    std::vector<std::vector<std::string>> rows{{"SOURCE", "REASON", "USERNAME", "FAILURES", "SINCE", "REMAINING"}};
+    std::vector<std::vector<std::string>> rows{
+        {"SOURCE", "REASON", "USERNAME", "FAILURES", "SINCE", "REMAINING"}};
     for (const JsonValue& b : v["blocked"].items)
-        rows.push_back({b["ip"].s, b["reason"].s, b["username"].s, b["failures"].text(), b["since"].s,
-                        format_duration(b["remaining_s"].u64())});
-    if (rows.size() == 1) std::printf("no blocked sources\n");
-    else print_table(rows);
+        rows.push_back({b["ip"].s, b["reason"].s, b["username"].s, b["failures"].text(),
+                        b["since"].s, format_duration(b["remaining_s"].u64())});
+    if (rows.size() == 1)
+        std::printf("no blocked sources\n");
+    else
+        print_table(rows);
 }
 
 }  // namespace

@@ -61,10 +61,14 @@ struct Reader {
         for (int k = 0; k < 4; ++k) {
             const char c = t[i++];
             v <<= 4;
-            if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-            else return fail("bad \\u escape");
+            if (c >= '0' && c <= '9')
+                v |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= static_cast<unsigned>(c - 'A' + 10);
+            else
+                return fail("bad \\u escape");
         }
         return true;
     }
@@ -81,27 +85,44 @@ struct Reader {
             if (i >= t.size()) break;
             const char e = t[i++];
             switch (e) {
-            case '"': out += '"'; break;
-            case '\\': out += '\\'; break;
-            case '/': out += '/'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
-            case 'u': {
-                unsigned v = 0;
-                if (!hex4(v)) return false;
-                if (v >= 0xd800 && v < 0xdc00 && t.substr(i, 2) == "\\u") {
-                    i += 2;
-                    unsigned lo = 0;
-                    if (!hex4(lo)) return false;
-                    v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+                case '"':
+                    out += '"';
+                    break;
+                case '\\':
+                    out += '\\';
+                    break;
+                case '/':
+                    out += '/';
+                    break;
+                case 'b':
+                    out += '\b';
+                    break;
+                case 'f':
+                    out += '\f';
+                    break;
+                case 'n':
+                    out += '\n';
+                    break;
+                case 'r':
+                    out += '\r';
+                    break;
+                case 't':
+                    out += '\t';
+                    break;
+                case 'u': {
+                    unsigned v = 0;
+                    if (!hex4(v)) return false;
+                    if (v >= 0xd800 && v < 0xdc00 && t.substr(i, 2) == "\\u") {
+                        i += 2;
+                        unsigned lo = 0;
+                        if (!hex4(lo)) return false;
+                        v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+                    }
+                    put_utf8(out, v);
+                    break;
                 }
-                put_utf8(out, v);
-                break;
-            }
-            default: return fail("bad escape");
+                default:
+                    return fail("bad escape");
             }
         }
         return fail("unterminated string");
@@ -131,8 +152,14 @@ struct Reader {
                     if (!value(m)) return false;
                     v.members.emplace_back(std::move(k), std::move(m));
                     ws();
-                    if (i < t.size() && t[i] == ',') { ++i; continue; }
-                    if (i < t.size() && t[i] == '}') { ++i; break; }
+                    if (i < t.size() && t[i] == ',') {
+                        ++i;
+                        continue;
+                    }
+                    if (i < t.size() && t[i] == '}') {
+                        ++i;
+                        break;
+                    }
                     return fail("expected ',' or '}'");
                 }
             }
@@ -148,8 +175,14 @@ struct Reader {
                     if (!value(m)) return false;
                     v.items.push_back(std::move(m));
                     ws();
-                    if (i < t.size() && t[i] == ',') { ++i; continue; }
-                    if (i < t.size() && t[i] == ']') { ++i; break; }
+                    if (i < t.size() && t[i] == ',') {
+                        ++i;
+                        continue;
+                    }
+                    if (i < t.size() && t[i] == ']') {
+                        ++i;
+                        break;
+                    }
                     return fail("expected ',' or ']'");
                 }
             }
@@ -193,16 +226,22 @@ const JsonValue& JsonValue::operator[](std::string_view key) const {
 
 std::string JsonValue::text() const {
     switch (type) {
-    case Type::null: return "-";
-    case Type::boolean: return b ? "yes" : "no";
-    case Type::string: return s;
-    case Type::number: {
-        char buf[64];
-        if (std::floor(n) == n && std::fabs(n) < 1e18) std::snprintf(buf, sizeof buf, "%.0f", n);
-        else std::snprintf(buf, sizeof buf, "%.2f", n);
-        return buf;
-    }
-    default: return type == Type::array ? "[...]" : "{...}";
+        case Type::null:
+            return "-";
+        case Type::boolean:
+            return b ? "yes" : "no";
+        case Type::string:
+            return s;
+        case Type::number: {
+            char buf[64];
+            if (std::floor(n) == n && std::fabs(n) < 1e18)
+                std::snprintf(buf, sizeof buf, "%.0f", n);
+            else
+                std::snprintf(buf, sizeof buf, "%.2f", n);
+            return buf;
+        }
+        default:
+            return type == Type::array ? "[...]" : "{...}";
     }
 }
 
@@ -307,7 +346,8 @@ int cli_call(const std::string& socket_path, const std::string& request, std::st
     char buf[65536];
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now()).count();
+                              deadline - std::chrono::steady_clock::now())
+                              .count();
         if (left <= 0) {
             error = "no response from palisade within " + std::to_string(timeout_ms) + " ms";
             ::close(fd);
@@ -325,7 +365,8 @@ int cli_call(const std::string& socket_path, const std::string& request, std::st
         break;
     }
     ::close(fd);
-    while (!response.empty() && (response.back() == '\n' || response.back() == '\r')) response.pop_back();
+    while (!response.empty() && (response.back() == '\n' || response.back() == '\r'))
+        response.pop_back();
     if (response.empty()) {
         error = "palisade closed the connection without a response";
         return kExitProtocol;
@@ -394,12 +435,15 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 std::string format_duration(std::uint64_t s) {
     char buf[64];
     if (s >= 86400)
-        std::snprintf(buf, sizeof buf, "%llud %02llu:%02llu:%02llu", static_cast<unsigned long long>(s / 86400),
-                      static_cast<unsigned long long>(s / 3600 % 24), static_cast<unsigned long long>(s / 60 % 60),
+        std::snprintf(buf, sizeof buf, "%llud %02llu:%02llu:%02llu",
+                      static_cast<unsigned long long>(s / 86400),
+                      static_cast<unsigned long long>(s / 3600 % 24),
+                      static_cast<unsigned long long>(s / 60 % 60),
                       static_cast<unsigned long long>(s % 60));
     else
-        std::snprintf(buf, sizeof buf, "%02llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
-                      static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+        std::snprintf(
+            buf, sizeof buf, "%02llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
+            static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
     return buf;
 }
 

@@ -27,7 +27,7 @@ struct JsonValue {
     bool b = false;
     double n = 0;
     std::string s;
-    std::vector<JsonValue> items;                     ///< array
+    std::vector<JsonValue> items;                            ///< array
     std::vector<std::pair<std::string, JsonValue>> members;  ///< object, in order
 
     /// Member `key` of an object, or a static null value.

@@ -14,18 +14,21 @@ void print(const JsonValue& v) {
         for (const auto& [name, n] : members.members)
             if (n.n != 0) rows.push_back({group, name, n.text()});
     }
-    if (rows.size() == 1) std::printf("every counter is zero\n");
-    else print_table(rows);
+    if (rows.size() == 1)
+        std::printf("every counter is zero\n");
+    else
+        print_table(rows);
 }
 
 }  // namespace
 
 int run_counters(int argc, char** argv) {
-    return run_remote(argc, argv,
-                      "usage: palisadectl counters [--json] [--socket PATH | -c CONFIG]\n"
-                      "Every counter: data plane, registrar, guard, keepalive, failover, call records,\n"
-                      "persistence, location table, CLI. The table shows the non-zero ones.\n",
-                      0, 0, print);
+    return run_remote(
+        argc, argv,
+        "usage: palisadectl counters [--json] [--socket PATH | -c CONFIG]\n"
+        "Every counter: data plane, registrar, guard, keepalive, failover, call records,\n"
+        "persistence, location table, CLI. The table shows the non-zero ones.\n",
+        0, 0, print);
 }
 
 }  // namespace palisade::cp

@@ -15,11 +15,13 @@ void print(const JsonValue& v) {
 }  // namespace
 
 int run_failover(int argc, char** argv) {
-    return run_remote(argc, argv,
-                      "usage: palisadectl failover ID auto|primary|secondary|dialplan [--json] [--socket PATH | -c CONFIG]\n"
-                      "Forces trunk ID to its primary or secondary account or to its failover dialplan,\n"
-                      "or back to auto (keepalive and registrations decide).\n",
-                      2, 2, print);
+    return run_remote(
+        argc, argv,
+        "usage: palisadectl failover ID auto|primary|secondary|dialplan [--json] [--socket PATH | "
+        "-c CONFIG]\n"
+        "Forces trunk ID to its primary or secondary account or to its failover dialplan,\n"
+        "or back to auto (keepalive and registrations decide).\n",
+        2, 2, print);
 }
 
 }  // namespace palisade::cp

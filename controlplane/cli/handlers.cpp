@@ -31,19 +31,25 @@ std::string mac_text(const std::uint8_t* m) {
 
 std::string_view reachability_name(dp::Reachability r) {
     switch (r) {
-    case dp::Reachability::up: return "up";
-    case dp::Reachability::down: return "down";
-    case dp::Reachability::unknown: break;
+        case dp::Reachability::up:
+            return "up";
+        case dp::Reachability::down:
+            return "down";
+        case dp::Reachability::unknown:
+            break;
     }
     return "unknown";
 }
 
-std::string unix_time(std::uint64_t s) { return CallRecords::format_time(s * 1'000'000ull); }
+std::string unix_time(std::uint64_t s) {
+    return CallRecords::format_time(s * 1'000'000ull);
+}
 
 // A drop counter: its description says the packet or message was dropped or not sent.
 bool is_drop_counter(dp::Counter c) {
     const std::string_view h = dp::counter_help(c);
-    return h.find("dropped") != std::string_view::npos || h.find("not sent") != std::string_view::npos ||
+    return h.find("dropped") != std::string_view::npos ||
+           h.find("not sent") != std::string_view::npos ||
            h.find("lost") != std::string_view::npos || h.find("refused") != std::string_view::npos;
 }
 
@@ -60,8 +66,9 @@ CliHandlers::CliHandlers(CliContext ctx) : ctx_(std::move(ctx)) {
 }
 
 const std::vector<std::string>& CliHandlers::commands() {
-    static const std::vector<std::string> kNames = {"status", "trunks", "trunk", "registrations", "calls",
-                                                    "counters", "blocked", "reload", "failover"};
+    static const std::vector<std::string> kNames = {"status",        "trunks", "trunk",
+                                                    "registrations", "calls",  "counters",
+                                                    "blocked",       "reload", "failover"};
     return kNames;
 }
 
@@ -143,7 +150,8 @@ std::string CliHandlers::status() {
         for (unsigned i = 0; i < ctx_.plane->worker_count(); ++i) {
             const dp::WorkerLoad l = ctx_.plane->worker_load(i);
             const double total = static_cast<double>(l.busy_cycles + l.idle_cycles);
-            const double busy = total > 0 ? 100.0 * static_cast<double>(l.busy_cycles) / total : 0.0;
+            const double busy =
+                total > 0 ? 100.0 * static_cast<double>(l.busy_cycles) / total : 0.0;
             w.begin_object()
                 .member("index", i)
                 .member("lcore", l.lcore)
@@ -156,13 +164,22 @@ std::string CliHandlers::status() {
     }
     w.end_array();
 
-    const double secs = last_ms_ > prev_ms_ && prev_ms_ != 0 ? static_cast<double>(last_ms_ - prev_ms_) / 1000.0 : 0.0;
-    w.member("packets_per_s", secs > 0 ? static_cast<double>(last_packets_ - prev_packets_) / secs : 0.0)
-        .member("calls_per_s", secs > 0 ? static_cast<double>(last_calls_ - prev_calls_) / secs : 0.0)
-        .member("live_calls", ctx_.calls != nullptr ? static_cast<unsigned long long>(ctx_.calls->live_count()) : 0ull)
-        .member("registrations",
-                ctx_.registrar != nullptr ? static_cast<unsigned long long>(ctx_.registrar->bindings().size()) : 0ull)
-        .member("blocked", ctx_.guard != nullptr ? static_cast<unsigned long long>(ctx_.guard->blocked().size()) : 0ull);
+    const double secs = last_ms_ > prev_ms_ && prev_ms_ != 0
+                            ? static_cast<double>(last_ms_ - prev_ms_) / 1000.0
+                            : 0.0;
+    w.member("packets_per_s",
+             secs > 0 ? static_cast<double>(last_packets_ - prev_packets_) / secs : 0.0)
+        .member("calls_per_s",
+                secs > 0 ? static_cast<double>(last_calls_ - prev_calls_) / secs : 0.0)
+        .member("live_calls", ctx_.calls != nullptr
+                                  ? static_cast<unsigned long long>(ctx_.calls->live_count())
+                                  : 0ull)
+        .member("registrations", ctx_.registrar != nullptr ? static_cast<unsigned long long>(
+                                                                 ctx_.registrar->bindings().size())
+                                                           : 0ull)
+        .member("blocked", ctx_.guard != nullptr
+                               ? static_cast<unsigned long long>(ctx_.guard->blocked().size())
+                               : 0ull);
 
     w.key("core_peers").begin_array();
     if (ctx_.keepalive != nullptr) {
@@ -208,9 +225,15 @@ AccountView account_view(const dp::LocationTable* location, const std::string& u
     for (const dp::LocationContact& c : location->contacts(username)) {
         ++v.contacts;
         switch (c.reachable()) {
-        case dp::Reachability::up: ++v.up; break;
-        case dp::Reachability::down: ++v.down; break;
-        case dp::Reachability::unknown: ++v.unknown; break;
+            case dp::Reachability::up:
+                ++v.up;
+                break;
+            case dp::Reachability::down:
+                ++v.down;
+                break;
+            case dp::Reachability::unknown:
+                ++v.unknown;
+                break;
         }
     }
     return v;
@@ -228,8 +251,9 @@ void write_account(JsonWriter& w, const AccountView& a) {
         .end_object();
 }
 
-void write_binding(JsonWriter& w, const Binding& b, std::string_view username, std::string_view trunk,
-                   std::string_view role, const dp::LocationTable* location, std::uint64_t now) {
+void write_binding(JsonWriter& w, const Binding& b, std::string_view username,
+                   std::string_view trunk, std::string_view role, const dp::LocationTable* location,
+                   std::uint64_t now) {
     dp::Reachability r = dp::Reachability::unknown;
     if (location != nullptr)
         for (const dp::LocationContact& c : location->contacts(username))
@@ -262,8 +286,10 @@ std::string CliHandlers::trunks() {
     for (std::uint32_t t = 0; snap != nullptr && t < snap->trunk_count(); ++t) {
         const dp::TrunkInfo& info = snap->info(t);
         const dp::TrunkRecord& rec = snap->trunk(t);
-        const TrunkFailover f = ctx_.failover != nullptr ? ctx_.failover->get(rec.limit_slot) : TrunkFailover{};
-        const TrunkCallCounts cc = ctx_.calls != nullptr ? ctx_.calls->trunk_counts(info.id, now) : TrunkCallCounts{};
+        const TrunkFailover f =
+            ctx_.failover != nullptr ? ctx_.failover->get(rec.limit_slot) : TrunkFailover{};
+        const TrunkCallCounts cc =
+            ctx_.calls != nullptr ? ctx_.calls->trunk_counts(info.id, now) : TrunkCallCounts{};
         w.begin_object().member("id", info.id).key("primary");
         write_account(w, account_view(ctx_.location, info.primary.username));
         w.key("secondary");
@@ -292,8 +318,10 @@ std::string CliHandlers::trunk(const std::string& id) {
     const dp::TrunkInfo& info = snap->info(t);
     const dp::TrunkRecord& rec = snap->trunk(t);
     const std::uint64_t now = ctx_.now_unix_s();
-    const TrunkFailover f = ctx_.failover != nullptr ? ctx_.failover->get(rec.limit_slot) : TrunkFailover{};
-    const TrunkCallCounts cc = ctx_.calls != nullptr ? ctx_.calls->trunk_counts(info.id, now) : TrunkCallCounts{};
+    const TrunkFailover f =
+        ctx_.failover != nullptr ? ctx_.failover->get(rec.limit_slot) : TrunkFailover{};
+    const TrunkCallCounts cc =
+        ctx_.calls != nullptr ? ctx_.calls->trunk_counts(info.id, now) : TrunkCallCounts{};
     JsonWriter w;
     ok_head(w, "trunk");
     w.member("id", info.id).member("policy", info.policy_name).key("primary");
@@ -311,7 +339,8 @@ std::string CliHandlers::trunk(const std::string& id) {
     if (ctx_.registrar != nullptr) {
         const BindingStore& store = ctx_.registrar->bindings();
         for (const dp::AccountSpec* acc : {&info.primary, &info.secondary}) {
-            const std::uint32_t a = acc->username.empty() ? kNoIndex : store.find_account(acc->username);
+            const std::uint32_t a =
+                acc->username.empty() ? kNoIndex : store.find_account(acc->username);
             if (a == kNoIndex) continue;
             const AccountBindings& ab = store.account(a);
             for (std::uint8_t i = 0; i < ab.count; ++i)
@@ -324,8 +353,9 @@ std::string CliHandlers::trunk(const std::string& id) {
     w.key("calls")
         .begin_object()
         .member("live", cc.live)
-        .member("concurrent_gauge",
-                ctx_.limits != nullptr && slot != dp::kNoLimitSlot ? ctx_.limits->concurrent(slot) : 0u)
+        .member("concurrent_gauge", ctx_.limits != nullptr && slot != dp::kNoLimitSlot
+                                        ? ctx_.limits->concurrent(slot)
+                                        : 0u)
         .member("hour", cc.hour)
         .member("day", cc.day)
         .member("week", cc.week)
@@ -353,8 +383,9 @@ std::string CliHandlers::registrations() {
     ok_head(w, "registrations");
     const dp::PolicySnapshot* snap = ctx_.snapshot ? ctx_.snapshot() : nullptr;
     const std::uint64_t now = ctx_.now_unix_s();
-    w.member("count",
-             ctx_.registrar != nullptr ? static_cast<unsigned long long>(ctx_.registrar->bindings().size()) : 0ull);
+    w.member("count", ctx_.registrar != nullptr
+                          ? static_cast<unsigned long long>(ctx_.registrar->bindings().size())
+                          : 0ull);
     w.key("registrations").begin_array();
     if (ctx_.registrar != nullptr) {
         const BindingStore& store = ctx_.registrar->bindings();
@@ -362,13 +393,16 @@ std::string CliHandlers::registrations() {
             const AccountBindings& ab = store.account(static_cast<std::uint32_t>(a));
             if (ab.count == 0) continue;
             std::string trunk_id;
-            std::string_view role = ab.role == dp::LocationRole::secondary ? "secondary" : "primary";
+            std::string_view role =
+                ab.role == dp::LocationRole::secondary ? "secondary" : "primary";
             if (snap != nullptr) {
                 const dp::AccountRef ref = snap->find_account(ab.username);
-                if (ref.trunk != dp::kNoTrunk && ref.trunk < snap->trunk_count()) trunk_id = snap->info(ref.trunk).id;
+                if (ref.trunk != dp::kNoTrunk && ref.trunk < snap->trunk_count())
+                    trunk_id = snap->info(ref.trunk).id;
             }
             for (std::uint8_t i = 0; i < ab.count; ++i)
-                write_binding(w, store.binding(ab.ids[i]), ab.username, trunk_id, role, ctx_.location, now);
+                write_binding(w, store.binding(ab.ids[i]), ab.username, trunk_id, role,
+                              ctx_.location, now);
         }
     }
     w.end_array().end_object();
@@ -392,11 +426,15 @@ std::string CliHandlers::calls() {
             .member("callee", c.callee)
             .member("start", CallRecords::format_time(c.start_us))
             .member("answered", c.answer_us != 0);
-        if (c.answer_us != 0) w.member("answer", CallRecords::format_time(c.answer_us));
-        else w.null_member("answer");
+        if (c.answer_us != 0)
+            w.member("answer", CallRecords::format_time(c.answer_us));
+        else
+            w.null_member("answer");
         const std::uint64_t from = c.answer_us != 0 ? c.answer_us : c.start_us;
-        w.member("duration_s", now_us > from && c.answer_us != 0 ? static_cast<double>(now_us - from) / 1e6 : 0.0)
-            .member("age_s", now_us > c.start_us ? static_cast<double>(now_us - c.start_us) / 1e6 : 0.0)
+        w.member("duration_s",
+                 now_us > from && c.answer_us != 0 ? static_cast<double>(now_us - from) / 1e6 : 0.0)
+            .member("age_s",
+                    now_us > c.start_us ? static_cast<double>(now_us - c.start_us) / 1e6 : 0.0)
             .member("failovers", c.failovers)
             .member("worker", static_cast<unsigned>(c.worker))
             .end_object();
@@ -414,7 +452,8 @@ std::string CliHandlers::counters() {
         w.member(dp::counter_name(c), ctx_.plane != nullptr ? ctx_.plane->counter(c) : 0ull);
     }
     w.end_object();
-    const RegistrarCounters rc = ctx_.registrar != nullptr ? ctx_.registrar->counters() : RegistrarCounters{};
+    const RegistrarCounters rc =
+        ctx_.registrar != nullptr ? ctx_.registrar->counters() : RegistrarCounters{};
     w.key("registrar")
         .begin_object()
         .member("received", rc.received)
@@ -440,7 +479,8 @@ std::string CliHandlers::counters() {
         .member("bindings_expired", rc.bindings_expired)
         .member("location_refused", rc.location_refused)
         .end_object();
-    const AuthGuardCounters g = ctx_.guard != nullptr ? ctx_.guard->counters() : AuthGuardCounters{};
+    const AuthGuardCounters g =
+        ctx_.guard != nullptr ? ctx_.guard->counters() : AuthGuardCounters{};
     w.key("guard")
         .begin_object()
         .member("failures", g.failures)
@@ -453,7 +493,8 @@ std::string CliHandlers::counters() {
         .member("untracked", g.untracked)
         .member("failures_while_blocked", g.failures_while_blocked)
         .end_object();
-    const KeepaliveCounters k = ctx_.keepalive != nullptr ? ctx_.keepalive->counters() : KeepaliveCounters{};
+    const KeepaliveCounters k =
+        ctx_.keepalive != nullptr ? ctx_.keepalive->counters() : KeepaliveCounters{};
     w.key("keepalive")
         .begin_object()
         .member("sent", k.sent)
@@ -469,7 +510,8 @@ std::string CliHandlers::counters() {
         .member("went_up", k.went_up)
         .member("went_down", k.went_down)
         .end_object();
-    const FailoverCounters f = ctx_.failover != nullptr ? ctx_.failover->counters() : FailoverCounters{};
+    const FailoverCounters f =
+        ctx_.failover != nullptr ? ctx_.failover->counters() : FailoverCounters{};
     w.key("failover")
         .begin_object()
         .member("changes", f.changes)
@@ -479,7 +521,8 @@ std::string CliHandlers::counters() {
         .member("forced", f.forced)
         .member("publish_refused", f.publish_refused)
         .end_object();
-    const CallRecordsCounters c = ctx_.calls != nullptr ? ctx_.calls->counters() : CallRecordsCounters{};
+    const CallRecordsCounters c =
+        ctx_.calls != nullptr ? ctx_.calls->counters() : CallRecordsCounters{};
     w.key("call_records")
         .begin_object()
         .member("events", c.events)
@@ -509,7 +552,8 @@ std::string CliHandlers::counters() {
         .member("max_commit_us", p.max_commit_us)
         .member("pending", p.pending)
         .end_object();
-    const dp::LocationStats l = ctx_.location != nullptr ? ctx_.location->stats() : dp::LocationStats{};
+    const dp::LocationStats l =
+        ctx_.location != nullptr ? ctx_.location->stats() : dp::LocationStats{};
     w.key("location")
         .begin_object()
         .member("records_published", l.records_published)
@@ -523,7 +567,8 @@ std::string CliHandlers::counters() {
         .member("contacts", l.contacts)
         .member("bytes", static_cast<unsigned long long>(l.bytes))
         .end_object();
-    const CliServerCounters s = ctx_.server != nullptr ? ctx_.server->counters() : CliServerCounters{};
+    const CliServerCounters s =
+        ctx_.server != nullptr ? ctx_.server->counters() : CliServerCounters{};
     w.key("cli")
         .begin_object()
         .member("accepted", s.accepted)
@@ -583,14 +628,16 @@ std::string CliHandlers::reload() {
 std::string CliHandlers::failover(const std::string& id, const std::string& mode) {
     dp::FailoverMode m{};
     if (!parse_failover_mode(mode, m))
-        return cli_error_response("failover mode must be auto, primary, secondary or dialplan, not '" + mode + "'");
+        return cli_error_response(
+            "failover mode must be auto, primary, secondary or dialplan, not '" + mode + "'");
     const dp::PolicySnapshot* snap = ctx_.snapshot ? ctx_.snapshot() : nullptr;
     const std::uint32_t t = snap != nullptr ? snap->find_trunk(id) : dp::kNoTrunk;
     if (snap == nullptr || t == dp::kNoTrunk || t >= snap->trunk_count())
         return cli_error_response("no trunk '" + id + "'");
     if (ctx_.failover == nullptr) return cli_error_response("failover is not available");
     const std::uint32_t key = snap->trunk(t).limit_slot;
-    if (!ctx_.failover->force(key, m)) return cli_error_response("trunk '" + id + "' has no failover slot");
+    if (!ctx_.failover->force(key, m))
+        return cli_error_response("trunk '" + id + "' has no failover slot");
     const TrunkFailover f = ctx_.failover->get(key);
     JsonWriter w;
     ok_head(w, "failover");

@@ -56,7 +56,8 @@ bool parse_cli_request(std::string_view line, CliRequest& out, std::string& erro
         while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
         if (i > b) {
             if (words.size() == kCliMaxWords) {
-                error = "too many words in the request (at most " + std::to_string(kCliMaxWords) + ")";
+                error =
+                    "too many words in the request (at most " + std::to_string(kCliMaxWords) + ")";
                 return false;
             }
             words.emplace_back(line.substr(b, i - b));
@@ -79,14 +80,16 @@ std::string cli_error_response(std::string_view message) {
 
 CliServer::CliServer(CliServerOptions options) : options_(std::move(options)) {}
 
-CliServer::~CliServer() { close(); }
+CliServer::~CliServer() {
+    close();
+}
 
 bool CliServer::open(std::string& error) {
     close();
     sockaddr_un addr{};
     if (options_.path.empty() || options_.path.size() >= sizeof addr.sun_path) {
-        error = "cli_socket path is empty or longer than " + std::to_string(sizeof addr.sun_path - 1) +
-                " octets: " + options_.path;
+        error = "cli_socket path is empty or longer than " +
+                std::to_string(sizeof addr.sun_path - 1) + " octets: " + options_.path;
         return false;
     }
     if (!make_parent_dirs(options_.path, error)) return false;
@@ -126,7 +129,8 @@ bool CliServer::open(std::string& error) {
         return false;
     }
     if (::chmod(options_.path.c_str(), 0660) != 0 ||
-        (gid != static_cast<gid_t>(-1) && ::chown(options_.path.c_str(), static_cast<uid_t>(-1), gid) != 0)) {
+        (gid != static_cast<gid_t>(-1) &&
+         ::chown(options_.path.c_str(), static_cast<uid_t>(-1), gid) != 0)) {
         error = errno_text("cannot set the mode or group of", options_.path);
         ::close(fd);
         ::unlink(options_.path.c_str());
@@ -211,13 +215,16 @@ bool CliServer::serve(Client& c) {
         if (nl == std::string::npos && c.in.size() > kCliMaxRequest) {
             ++counters_.requests;
             ++counters_.bad_requests;
-            c.out = cli_error_response("request longer than " + std::to_string(kCliMaxRequest) + " octets");
+            c.out = cli_error_response("request longer than " + std::to_string(kCliMaxRequest) +
+                                       " octets");
         } else if (nl != std::string::npos && nl > kCliMaxRequest) {
             ++counters_.requests;
             ++counters_.bad_requests;
-            c.out = cli_error_response("request longer than " + std::to_string(kCliMaxRequest) + " octets");
+            c.out = cli_error_response("request longer than " + std::to_string(kCliMaxRequest) +
+                                       " octets");
         } else {
-            c.out = answer(std::string_view(c.in).substr(0, nl == std::string::npos ? c.in.size() : nl));
+            c.out = answer(
+                std::string_view(c.in).substr(0, nl == std::string::npos ? c.in.size() : nl));
         }
         c.out += '\n';
         c.answered = true;

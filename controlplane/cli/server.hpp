@@ -36,8 +36,8 @@ inline constexpr std::size_t kCliMaxWords = 16;
 
 /// Settings of the server.
 struct CliServerOptions {
-    std::string path;             ///< [control] cli_socket
-    std::string group;            ///< [control] cli_group ("" = root only)
+    std::string path;   ///< [control] cli_socket
+    std::string group;  ///< [control] cli_group ("" = root only)
     std::size_t max_clients = 16;
     std::size_t max_response = 16u << 20;
     std::uint32_t idle_timeout_ms = 5000;
@@ -56,10 +56,10 @@ using CliHandler = std::function<std::string(const CliRequest& request)>;
 /// What the server did.
 struct CliServerCounters {
     std::uint64_t accepted = 0;
-    std::uint64_t refused_busy = 0;   ///< connections closed at once: max_clients reached
-    std::uint64_t requests = 0;       ///< request lines handled (good or bad)
-    std::uint64_t bad_requests = 0;   ///< answered with an error before any handler ran
-    std::uint64_t timeouts = 0;       ///< clients dropped for idling
+    std::uint64_t refused_busy = 0;  ///< connections closed at once: max_clients reached
+    std::uint64_t requests = 0;      ///< request lines handled (good or bad)
+    std::uint64_t bad_requests = 0;  ///< answered with an error before any handler ran
+    std::uint64_t timeouts = 0;      ///< clients dropped for idling
     std::uint64_t write_errors = 0;
 };
 

@@ -31,10 +31,11 @@ void print(const JsonValue& v) {
 }  // namespace
 
 int run_trunks(int argc, char** argv) {
-    return run_remote(argc, argv,
-                      "usage: palisadectl trunks [--json] [--socket PATH | -c CONFIG]\n"
-                      "One row per trunk: registrations, reachability, failover, live calls and limits.\n",
-                      0, 0, print);
+    return run_remote(
+        argc, argv,
+        "usage: palisadectl trunks [--json] [--socket PATH | -c CONFIG]\n"
+        "One row per trunk: registrations, reachability, failover, live calls and limits.\n",
+        0, 0, print);
 }
 
 }  // namespace palisade::cp

@@ -20,8 +20,8 @@
 #include "controlplane/calls/call_records.hpp"
 #include "controlplane/cli/client.hpp"
 #include "controlplane/cli/handlers.hpp"
-#include "controlplane/json.hpp"
 #include "controlplane/guard/auth_guard.hpp"
+#include "controlplane/json.hpp"
 #include "controlplane/keepalive/failover.hpp"
 #include "controlplane/registrar/registrar.hpp"
 #include "dataplane/contract/call_events.hpp"
@@ -108,7 +108,11 @@ class CliServerTest : public ::testing::Test {
             if (r.command == "big") return std::string(2u << 20, 'x');
             if (r.command == "throw") throw std::runtime_error("boom");
             JsonWriter w;
-            w.begin_object().member("ok", true).member("command", r.command).member("args", r.args.size()).end_object();
+            w.begin_object()
+                .member("ok", true)
+                .member("command", r.command)
+                .member("args", r.args.size())
+                .end_object();
             return w.take();
         });
         std::string error;
@@ -132,7 +136,8 @@ class CliServerTest : public ::testing::Test {
                 if (shut_write) ::shutdown(fd, SHUT_WR);
                 char buf[65536];
                 ssize_t n;
-                while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<std::size_t>(n));
+                while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+                    got.append(buf, static_cast<std::size_t>(n));
             }
             ::close(fd);
             done = true;
@@ -244,7 +249,8 @@ TEST(CliServer, RefusesAPathThatIsNotASocket) {
 
 std::string hex_ha1(std::string_view user) {
     char out[sip::kMaxDigestHexLen];
-    return std::string(out, sip::compute_ha1(sip::HashAlgorithm::md5, user, "palisade", "secret", out, sizeof out));
+    return std::string(out, sip::compute_ha1(sip::HashAlgorithm::md5, user, "palisade", "secret",
+                                             out, sizeof out));
 }
 
 dp::ConfigSpec test_config(std::uint32_t calls_per_hour) {
@@ -334,7 +340,8 @@ TEST_F(CliHandlersTest, UnknownCommandAndArity) {
     EXPECT_EQ(v["error"].s, "unknown command 'frobnicate'");
     EXPECT_EQ(ask("trunk")["error"].s, "usage: trunk ID");
     EXPECT_EQ(ask("status extra")["error"].s, "usage: status");
-    EXPECT_EQ(ask("failover acme")["error"].s, "usage: failover ID auto|primary|secondary|dialplan");
+    EXPECT_EQ(ask("failover acme")["error"].s,
+              "usage: failover ID auto|primary|secondary|dialplan");
 }
 
 TEST_F(CliHandlersTest, StatusFields) {
@@ -347,7 +354,8 @@ TEST_F(CliHandlersTest, StatusFields) {
     EXPECT_EQ(v["policy_generation"].n, static_cast<double>(slot.read()->generation()));
     EXPECT_EQ(v["ports"].type, JsonValue::Type::array);
     EXPECT_EQ(v["workers"].type, JsonValue::Type::array);
-    for (const char* k : {"packets_per_s", "calls_per_s", "live_calls", "registrations", "blocked", "started"})
+    for (const char* k :
+         {"packets_per_s", "calls_per_s", "live_calls", "registrations", "blocked", "started"})
         EXPECT_NE(v[k].type, JsonValue::Type::null) << k;
     EXPECT_EQ(v["drops"]["sip_unknown_source_dropped"].n, 0);
     EXPECT_EQ(v["drops"]["punt_ring_full"].n, 0);
@@ -454,7 +462,8 @@ TEST_F(CliHandlersTest, BlockedAndCounters) {
     EXPECT_EQ(v["guard"]["failures"].n, 3);
     EXPECT_EQ(v["guard"]["blocks"].n, 1);
     EXPECT_EQ(v["dataplane"]["rx_packets"].n, 0);
-    for (const char* g : {"registrar", "keepalive", "failover", "call_records", "persistence", "location", "cli"})
+    for (const char* g :
+         {"registrar", "keepalive", "failover", "call_records", "persistence", "location", "cli"})
         EXPECT_EQ(v[g].type, JsonValue::Type::object) << g;
     EXPECT_EQ(v["location"]["blocked_full"].n, 0);
 }
