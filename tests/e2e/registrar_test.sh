@@ -118,6 +118,7 @@ address = "10.99.82.10"
 realm = "palisade.test"
 nonce_secret = "registrar-test-secret-0123456789abcdef"
 keepalive_interval = "1s"
+register_expires_min = "2s"
 keepalive_timeout = "800ms"
 
 [security]
@@ -209,6 +210,21 @@ jcheck "$J" 'any(r["username"] == "beta-1" and r["trunk"] == "beta" and r["ip"] 
 jcheck "$J" 'any(r["username"] == "beta-1" and r["reachability"] == "up" for r in j["registrations"])'
 jcheck "$(ctl counters --json)" 'j["keepalive"]["answered"] >= 1 and j["keepalive"]["went_up"] >= 1'
 echo "SHA-256 (sha256_register.py): 401 then 200; binding beta-1 visible; keepalive OPTIONS answered: reachability up"
+
+# 3b. Expiry: beta-2 registers for 2 s; the binding goes away on its own, persistence forgets it.
+timeout 30 ip netns exec "$NS_PBX" python3 "$HERE/sha256_register.py" "$BETA_IP" 5081 "$OUR_ACC" 5060 beta-2 beta-two 2 \
+    >"$WORK/sha256_b2.log" 2>&1 || { cat "$WORK/sha256_b2.log"; fail "SHA-256 REGISTER of beta-2"; }
+J=$(ctl registrations --json)
+jcheck "$J" 'any(r["username"] == "beta-2" and r["role"] == "secondary" and r["expires_in_s"] <= 2 for r in j["registrations"])'
+for _ in $(seq 1 60); do
+    ctl registrations --json | grep -q '"beta-2"' || break
+    sleep 0.1
+done
+J=$(ctl registrations --json)
+jcheck "$J" 'not any(r["username"] == "beta-2" for r in j["registrations"]) and j["count"] == 2'
+sleep 0.5  # one group commit
+jcheck "$(ctl counters --json)" 'j["registrar"]["bindings_expired"] >= 1 and j["persistence"]["bindings_removed"] >= 1 and j["persistence"]["commits"] >= 1'
+echo "expiry: beta-2's 2 s binding expired and was removed from persistence"
 
 # 4. trunks / trunk
 J=$(ctl trunks --json) || fail "palisadectl trunks"
@@ -305,6 +321,7 @@ echo "SIGHUP: call-record file reopened"
 
 # 12. Restart after SIGKILL: the persisted bindings are back before the first packet.
 jcheck "$(ctl registrations --json)" 'j["count"] == 1 and j["registrations"][0]["username"] == "beta-1"'
+jcheck "$(ctl counters --json)" 'j["persistence"]["bindings_removed"] >= 2 and j["persistence"]["bindings_written"] >= 3'
 sleep 1.2  # the persistence group commit runs every 200 ms: nothing older than 1 s may be lost
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
 ctl status >"$WORK/killed.txt" 2>&1; st=$?
