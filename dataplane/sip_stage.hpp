@@ -133,6 +133,7 @@ private:
     unsigned worker_;
     std::uint64_t tag_counter_;
     std::array<char, 24> tag_{};
+    sip::Validated validated_{};  // the current request's, valid while handle() runs
 };
 
 }  // namespace palisade::dp
