@@ -39,7 +39,7 @@ struct CliServerOptions {
     std::string path;   ///< [control] cli_socket
     std::string group;  ///< [control] cli_group ("" = root only)
     std::size_t max_clients = 16;
-    std::size_t max_response = 16u << 20;
+    std::size_t max_response = 128u << 20;  ///< `trunks` of 100,000 trunks is ~50 MiB
     std::uint32_t idle_timeout_ms = 5000;
 };
 
