@@ -294,7 +294,16 @@ J=$(ctl counters --json) || fail "palisadectl counters"
 jcheck "$J" 'j["registrar"]["r200"] >= 3 and j["registrar"]["r401"] >= 4 and j["registrar"]["auth_failures"] >= 4 and j["guard"]["blocks"] >= 1 and j["dataplane"]["sip_register_punted"] >= 8 and j["cli"]["requests"] >= 10'
 J=$(ctl calls --json) || fail "palisadectl calls"
 jcheck "$J" 'j["ok"] and j["count"] == 0 and j["calls"] == []'
-echo "status / counters / calls: JSON fields checked"
+ctl trunks >"$WORK/trunks.txt" || fail "palisadectl trunks (table)"
+ctl registrations >"$WORK/regs.txt" || fail "palisadectl registrations (table)"
+ctl blocked >"$WORK/blocked.txt" || fail "palisadectl blocked (table)"
+ctl counters >"$WORK/counters.txt" || fail "palisadectl counters (table)"
+ctl calls >"$WORK/calls.txt" || fail "palisadectl calls (table)"
+grep -q "no calls in progress" "$WORK/calls.txt" || fail "the calls table"
+grep -q "^$ATTACKER_IP " "$WORK/blocked.txt" || fail "the blocked table does not list $ATTACKER_IP"
+grep -q "^registrar  *r200 " "$WORK/counters.txt" || fail "the counters table has no registrar r200 row"
+for f in status trunks regs blocked; do echo "--- palisadectl $f"; cat "$WORK/$f.txt"; done
+echo "status / counters / calls: JSON fields and human tables checked"
 
 # 9. reload: a good file (new limit) is published; a bad one is refused and changes nothing.
 write_config "$WORK/palisade.toml" 150
