@@ -24,56 +24,22 @@ OUR_ACC=10.99.71.1
 PBX_IP=10.99.71.10        # inside the trunk's 10.99.71.0/28
 STRANGER_IP=10.99.71.100  # on-link, outside every trunk subnet
 
+CORE_PEER_IP=10.99.72.10
 WORK=$(mktemp -d /tmp/pal-options-test.XXXXXX)
 DAEMON_PID=
 fail() { echo "FAIL: $*"; exit 1; }
 
-cleanup() {
-    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-        kill -TERM "$DAEMON_PID" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$DAEMON_PID" 2>/dev/null
-    fi
-    ip netns del "$NS_PBX" 2>/dev/null
-    ip netns del "$NS_CORE" 2>/dev/null
-    ip link del "$ACC" 2>/dev/null
-    ip link del "$CORE" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (network namespaces)"
 [ -x "$DAEMON" ] || fail "no daemon at $DAEMON"
 command -v sipp >/dev/null || fail "sipp is not installed"
 
-# Leftovers of an interrupted run.
-ip netns del "$NS_PBX" 2>/dev/null; ip netns del "$NS_CORE" 2>/dev/null
-ip link del "$ACC" 2>/dev/null; ip link del "$CORE" 2>/dev/null
-
-# --- network: pbx namespace on the access veth, an idle core namespace on the core veth
-ip netns add "$NS_PBX" || fail "ip netns add"
-ip netns add "$NS_CORE" || fail "ip netns add"
-ip link add "$ACC" type veth peer name "$PBX_ETH" || fail "veth"
-ip link add "$CORE" type veth peer name "$CORE_ETH" || fail "veth"
-ip link set "$PBX_ETH" netns "$NS_PBX"
-ip link set "$CORE_ETH" netns "$NS_CORE"
-ip netns exec "$NS_PBX" ip addr add "$PBX_IP/24" dev "$PBX_ETH"
-ip netns exec "$NS_PBX" ip addr add "$STRANGER_IP/24" dev "$PBX_ETH"
-ip netns exec "$NS_PBX" ip link set "$PBX_ETH" up
-ip netns exec "$NS_PBX" ip link set lo up
-ip netns exec "$NS_CORE" ip addr add 10.99.72.10/24 dev "$CORE_ETH"
-ip netns exec "$NS_CORE" ip link set "$CORE_ETH" up
-ip link set "$ACC" up
-ip link set "$CORE" up
-# TESTING.md fact 1: veth checksum offload leaves partial checksums af_packet cannot pass on.
-ethtool -K "$ACC" tx off >/dev/null 2>&1
-ethtool -K "$CORE" tx off >/dev/null 2>&1
-ip netns exec "$NS_PBX" ethtool -K "$PBX_ETH" tx off >/dev/null 2>&1
-ip netns exec "$NS_CORE" ethtool -K "$CORE_ETH" tx off >/dev/null 2>&1
-# The kernel must not answer for Palisade on its side of the veths.
-sysctl -qw "net.ipv6.conf.$ACC.disable_ipv6=1" 2>/dev/null
-sysctl -qw "net.ipv6.conf.$CORE.disable_ipv6=1" 2>/dev/null
+# --- network: a PBX namespace on the access veth, an idle core namespace on the core veth
+e2e_net_up "$PBX_IP" "$STRANGER_IP" || fail "cannot build the test network"
 
 # --- config
 cat >"$WORK/palisade.toml" <<TOML

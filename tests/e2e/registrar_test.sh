@@ -29,25 +29,16 @@ PBX_IP=10.99.81.10       # acme's PBX (10.99.81.0/28)
 ATTACKER_IP=10.99.81.12  # also inside acme's subnet: guesses passwords
 BETA_IP=10.99.81.20      # beta's PBX (10.99.81.16/28), SHA-256 only
 
+CORE_PEER_IP=10.99.82.10
 WORK=$(mktemp -d /tmp/pal-registrar-test.XXXXXX)
 SOCK=$WORK/run/palisade.sock
 CLI_GROUP=daemon  # any group that exists: the socket must carry it
 DAEMON_PID=
 fail() { echo "FAIL: $*"; [ -f "$WORK/daemon.log" ] && tail -30 "$WORK/daemon.log"; exit 1; }
 
-cleanup() {
-    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-        kill -TERM "$DAEMON_PID" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$DAEMON_PID" 2>/dev/null
-    fi
-    ip netns del "$NS_PBX" 2>/dev/null
-    ip netns del "$NS_CORE" 2>/dev/null
-    ip link del "$ACC" 2>/dev/null
-    ip link del "$CORE" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (network namespaces)"
@@ -55,31 +46,8 @@ trap 'exit 1' INT TERM
 [ -x "$CTL" ] || fail "no palisadectl at $CTL"
 command -v sipp >/dev/null || fail "sipp is not installed"
 
-ip netns del "$NS_PBX" 2>/dev/null; ip netns del "$NS_CORE" 2>/dev/null
-ip link del "$ACC" 2>/dev/null; ip link del "$CORE" 2>/dev/null
-
-# --- network (as options_test.sh)
-ip netns add "$NS_PBX" || fail "ip netns add"
-ip netns add "$NS_CORE" || fail "ip netns add"
-ip link add "$ACC" type veth peer name "$PBX_ETH" || fail "veth"
-ip link add "$CORE" type veth peer name "$CORE_ETH" || fail "veth"
-ip link set "$PBX_ETH" netns "$NS_PBX"
-ip link set "$CORE_ETH" netns "$NS_CORE"
-for a in "$PBX_IP" "$ATTACKER_IP" "$BETA_IP"; do
-    ip netns exec "$NS_PBX" ip addr add "$a/24" dev "$PBX_ETH"
-done
-ip netns exec "$NS_PBX" ip link set "$PBX_ETH" up
-ip netns exec "$NS_PBX" ip link set lo up
-ip netns exec "$NS_CORE" ip addr add 10.99.82.10/24 dev "$CORE_ETH"
-ip netns exec "$NS_CORE" ip link set "$CORE_ETH" up
-ip link set "$ACC" up
-ip link set "$CORE" up
-ethtool -K "$ACC" tx off >/dev/null 2>&1
-ethtool -K "$CORE" tx off >/dev/null 2>&1
-ip netns exec "$NS_PBX" ethtool -K "$PBX_ETH" tx off >/dev/null 2>&1
-ip netns exec "$NS_CORE" ethtool -K "$CORE_ETH" tx off >/dev/null 2>&1
-sysctl -qw "net.ipv6.conf.$ACC.disable_ipv6=1" 2>/dev/null
-sysctl -qw "net.ipv6.conf.$CORE.disable_ipv6=1" 2>/dev/null
+# --- network: a PBX namespace on the access veth, an idle core namespace on the core veth
+e2e_net_up "$PBX_IP" "$ATTACKER_IP" "$BETA_IP" || fail "cannot build the test network"
 
 # --- config
 write_config() {  # write_config FILE CALLS_PER_HOUR [FLOOD_TRUNKS]
