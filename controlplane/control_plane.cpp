@@ -107,7 +107,10 @@ ControlPlane::ControlPlane(dp::DataPlane& plane, dp::ConfigSpec config, Settings
         return std::string();
     });
     keepalive_.configure(config_);
+}
 
+// After the data plane started: the limits table exists only from then on.
+void ControlPlane::make_handlers() {
     CliContext ctx;
     ctx.plane = &plane_;
     ctx.location = &location_;
@@ -183,6 +186,7 @@ bool ControlPlane::load_state(std::string& error) {
 }
 
 bool ControlPlane::restore_state(std::string& error) {
+    make_handlers();
     const dp::PolicySnapshot* snap = snapshot();
     std::size_t bindings = 0;
     if (snap != nullptr) {
@@ -446,7 +450,7 @@ void ControlPlane::tick() {
     calls_.tick(now_us);
     if (now_ms - last_sample_ms_ >= 1000) {
         last_sample_ms_ = now_ms;
-        handlers_->sample();
+        if (handlers_) handlers_->sample();
     }
     if (now_ms - last_sweep_ms_ >= 60'000) {
         last_sweep_ms_ = now_ms;

@@ -100,6 +100,7 @@ class ControlPlane {
         std::multimap<std::uint64_t, std::string>::iterator expiry;  // into expiry_index_
     };
 
+    void make_handlers();
     unsigned drain_punts();
     void handle_register(dp::RingMessage& m);
     void handle_call_event(const dp::RingMessage& m);
