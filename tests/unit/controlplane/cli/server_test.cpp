@@ -95,6 +95,45 @@ TEST(CliJson, ErrorResponseAndReader) {
     EXPECT_FALSE(parse_json(std::string(100, '['), bad, error));  // too deep, no stack overflow
 }
 
+TEST(CliOptions, SocketFromFlagEnvDefaultAndConfig) {
+    auto parse_args = [](std::vector<std::string> words, RemoteOptions& o, std::string& error) {
+        std::vector<char*> argv;
+        for (std::string& w : words) argv.push_back(w.data());
+        return parse_remote_options(static_cast<int>(argv.size()), argv.data(), o, error);
+    };
+    std::string error;
+    RemoteOptions o;
+    ASSERT_TRUE(parse_args({"trunk", "acme", "--json", "--socket", "/tmp/x.sock"}, o, error))
+        << error;
+    EXPECT_EQ(o.socket, "/tmp/x.sock");
+    EXPECT_TRUE(o.json);
+    ASSERT_EQ(o.args.size(), 1u);
+    EXPECT_EQ(o.args[0], "acme");
+
+    ::setenv("PALISADE_SOCKET", "/tmp/env.sock", 1);
+    o = {};
+    ASSERT_TRUE(parse_args({"status"}, o, error));
+    EXPECT_EQ(o.socket, "/tmp/env.sock");
+    ::unsetenv("PALISADE_SOCKET");
+    o = {};
+    ASSERT_TRUE(parse_args({"status"}, o, error));
+    EXPECT_EQ(o.socket, "/run/palisade/palisade.sock");
+
+    o = {};
+    EXPECT_FALSE(parse_args({"status", "--bogus"}, o, error));
+    EXPECT_EQ(error, "unknown option --bogus");
+    o = {};
+    EXPECT_FALSE(parse_args({"status", "--socket"}, o, error));
+
+    const char* root = std::getenv("PALISADE_SOURCE_ROOT");
+    if (root == nullptr) GTEST_SKIP() << "PALISADE_SOURCE_ROOT not set";
+    o = {};
+    ASSERT_TRUE(
+        parse_args({"status", "-c", std::string(root) + "/conf/palisade.example.toml"}, o, error))
+        << error;
+    EXPECT_EQ(o.socket, "/run/palisade/palisade.sock") << "[control] cli_socket of the example";
+}
+
 // ---- the socket ----
 
 class CliServerTest : public ::testing::Test {
