@@ -9,7 +9,7 @@
 // to SHA-NI / AVX2 block functions at run time. bench/registrar_bench.cpp BM_Sha256Response*
 // compares both.
 //
-// Decisions (documented in the issue note):
+// Decisions:
 //   - qop=auth only (auth-int is not offered; a request with qop=auth-int is refused).
 //   - The RFC 2069 form (no qop, response = H(HA1:nonce:HA2)) is refused unless the account
 //     allows it (DigestAccount::allow_rfc2069, default false): without nc/cnonce a replayed
