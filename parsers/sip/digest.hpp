@@ -6,8 +6,8 @@
 // Hashing uses OpenSSL's low-level MD5_* / SHA256_* functions, not EVP: OpenSSL 3.0's EVP
 // allocates and frees one provider context per digest (one CRYPTO_malloc per
 // EVP_DigestInit_ex2, measured), the low-level functions allocate nothing. OpenSSL dispatches
-// to SHA-NI / AVX2 block functions at run time. bench/registrar_bench.cpp BM_Sha256Response*
-// compares both.
+// to SHA-NI / AVX2 block functions at run time. bench/registrar_bench.cpp BM_VerifySha256 and
+// BM_VerifySha256Evp compare both (0.35 µs against 0.76-0.81 µs per verification).
 //
 // Decisions:
 //   - qop=auth only (auth-int is not offered; a request with qop=auth-int is refused).
