@@ -332,7 +332,9 @@ void ControlPlane::handle_call_event(const dp::RingMessage& m) {
     calls_.on_message(m);
     if (valid && ev.type == dp::CallEventType::started && (ev.flags & dp::kCallFlagCounted) != 0 &&
         persist_ok_)
-        persist_.record_call_counted(ev.trunk_id(), ev.time_us / 1'000'000ull);
+        // The bucket is the call's start, as CallRecords counts it, so a restart restores the
+        // same windows the CLI showed before it.
+        persist_.record_call_counted(ev.trunk_id(), ev.start_us / 1'000'000ull);
 }
 
 void ControlPlane::mark_all_dirty() {
