@@ -86,6 +86,9 @@ class ControlPlane {
     void close();
 
     [[nodiscard]] const ControlPlaneStats& stats() const noexcept { return stats_; }
+    /// The location state this control plane writes; the data plane's workers read it
+    /// (dp::StartOptions::location), so it must outlive the data plane's stop().
+    [[nodiscard]] dp::LocationTable& location() noexcept { return location_; }
     /// One line per module with its main figures (shutdown log).
     [[nodiscard]] std::string summary() const;
 

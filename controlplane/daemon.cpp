@@ -149,6 +149,8 @@ int run_daemon(const DaemonOptions& options, std::atomic<bool>& stop_flag) {
     dp::StartOptions so;
     so.program = options.program;
     so.eal_overrides = options.eal_overrides;
+    // Workers drop blocked sources and answer registered contacts (issue 5 points 3 and 4).
+    so.location = &control.location();
     if (!plane.start(config, so, error)) {
         std::fprintf(stderr, "palisade: cannot start: %s\n", error.c_str());
         return 1;

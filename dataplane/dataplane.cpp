@@ -114,6 +114,7 @@ bool DataPlaneImpl::start(const ConfigSpec& config, const StartOptions& options,
     EngineConfig ec;
     ec.workers = workers;
     ec.policy = policy_.get();
+    ec.location = options.location;
     ec.pools = pools_;
     ec.ring_size = config.eal.ring_size;
     ec.idle_backoff_us = config.eal.idle_backoff_us;

@@ -344,6 +344,12 @@ bool SipStage::respond_via(const sip::Message& msg, int code, std::string_view p
 
 SipOutcome SipStage::handle(const sip::Message& msg, sip::ParseStatus status, const SipSource& src,
                             std::span<char> reply_buffer, WorkerCounters& c) noexcept {
+    // Brute-force protection (issue 5 point 4): a blocked source gets nothing, not even a 400;
+    // an answer would tell a guesser it is still being heard.
+    if (location_ != nullptr && location_->is_blocked(src.src_ip, now_s_)) {
+        c.add(src.port_id, Counter::sip_blocked_source_dropped);
+        return {};
+    }
     const bool framed_start = status == sip::ParseStatus::ok || !msg.start_line().empty();
     if (!framed_start) {
         // Not even a start line: neither a request to answer nor a response to route.
@@ -382,7 +388,7 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
                                     std::span<char> out, WorkerCounters& c) noexcept {
     SipOutcome o;
     c.add(src.port_id, Counter::sip_requests);
-    const bool known = known_source(src.src_ip);
+    const bool known = known_source(src.src_ip, src.src_port);
     // What validation parses (Request-URI, top Via, To, Max-Forwards) is reused below. A
     // member, not a local: a fresh Validated is ~1 KiB to clear per request (a memset), and
     // every field read below is rewritten by a validation that returns Reason::none.

@@ -15,6 +15,7 @@
 
 #include "dataplane/contract/config_spec.hpp"
 #include "dataplane/contract/counters.hpp"
+#include "dataplane/contract/location.hpp"
 #include "dataplane/contract/rings.hpp"
 #include "dataplane/policy/snapshot.hpp"
 #include "parsers/sip/message.hpp"
@@ -95,10 +96,21 @@ public:
     /// The policy snapshot to use until the next call (worker: once per burst; null = use the
     /// start-up KnownSources).
     void set_snapshot(const PolicySnapshot* s) noexcept { snapshot_ = s; }
+    /// The location state to use until the next call, and the current Unix time for its
+    /// blocks (worker: once per loop; null = no registered contacts, no blocked sources).
+    void set_location(const LocationTable* t, std::uint64_t now_s) noexcept {
+        location_ = t;
+        now_s_ = now_s;
+    }
     /// True when src (host order) belongs to some trunk's allowed subnets.
     bool known_source(std::uint32_t src) const noexcept {
         if (snapshot_ != nullptr) return snapshot_->sources().contains(src);
         return known_ != nullptr && known_->contains(src);
+    }
+    /// True when src is in some trunk's allowed subnets or is the source of a registered
+    /// contact (issue 5 point 3: registered contacts are known sources, beside the subnets).
+    bool known_source(std::uint32_t src, std::uint16_t port) const noexcept {
+        return known_source(src) || (location_ != nullptr && location_->is_known_source(src, port));
     }
 
     /// True when the Request-URI names Palisade: no user part, or one of our addresses as host.
@@ -128,6 +140,8 @@ private:
 
     const KnownSources* known_;
     const PolicySnapshot* snapshot_ = nullptr;  // valid for the current burst only
+    const LocationTable* location_ = nullptr;   // valid until the worker's next quiescent()
+    std::uint64_t now_s_ = 0;                   // Unix seconds, for location_->is_blocked
     std::array<std::uint32_t, kMaxPorts> ours_{};
     std::size_t our_count_ = 0;
     unsigned worker_;

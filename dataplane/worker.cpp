@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "dataplane/contract/clock.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/rings.hpp"
 #include "parsers/sip/scan.hpp"
@@ -87,6 +88,7 @@ Worker::Worker(Engine& engine, unsigned index)
 Worker::~Worker() {
     if (spare_ != nullptr) rte_pktmbuf_free(spare_);
     if (policy_registered_) engine_.config().policy->unregister_reader(index_);
+    if (location_registered_) engine_.config().location->unregister_reader(index_);
     for (auto& p : l3_) {
         if (p) p->arp().clear();
     }
@@ -127,6 +129,15 @@ bool Worker::init(std::string& error) {
         }
         policy_registered_ = true;
     }
+    // The location table has its own QSBR variable (location.hpp): registered contacts and
+    // blocked sources change at REGISTER rate, independently of policy reloads.
+    if (cfg.location != nullptr) {
+        if (!cfg.location->register_reader(index_)) {
+            error = "worker " + std::to_string(index_) + ": cannot register as a location reader";
+            return false;
+        }
+        location_registered_ = true;
+    }
     return true;
 }
 
@@ -150,6 +161,10 @@ unsigned Worker::poll(std::uint64_t now) noexcept {
     PolicySlot* const policy = engine_.config().policy;
     // One snapshot for the whole loop iteration; released by the quiescent report at its end.
     if (policy != nullptr) stage_.set_snapshot(policy->read());
+    // Blocks expire in Unix seconds: one coarse wall-clock read per loop (vDSO, no syscall),
+    // only when there is location state to check.
+    LocationTable* const location = engine_.config().location;
+    if (location != nullptr) stage_.set_location(location, SystemClock{}.now().seconds());
 
     // 1. Every port's queue of this worker (queue index = worker index).
     for (std::size_t i = 0; i < nports; ++i) {
@@ -210,6 +225,7 @@ unsigned Worker::poll(std::uint64_t now) noexcept {
     // 6. This worker holds no reference into any RCU-protected object between polls.
     stage_.set_snapshot(nullptr);
     if (policy != nullptr) policy->quiescent(index_);
+    if (location != nullptr) location->quiescent(index_);
     rte_rcu_qsbr_quiescent(engine_.rcu(), index_);
     return work;
 }

@@ -19,6 +19,7 @@
 #include "dataplane/contract/config_spec.hpp"
 #include "dataplane/contract/counters.hpp"
 #include "dataplane/contract/dataplane.hpp"
+#include "dataplane/contract/location.hpp"
 #include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/eal.hpp"
 #include "dataplane/l2l3.hpp"
@@ -79,6 +80,7 @@ struct EngineConfig {
     std::uint32_t timers_per_worker = 65536;
     KnownSources known;                  ///< used while no policy snapshot is published
     PolicySlot* policy = nullptr;        ///< not owned; workers read it (reader id = worker index)
+    LocationTable* location = nullptr;   ///< not owned; workers read it (reader id = worker index)
     std::string tag;                     ///< ring name suffix (unique per engine in a process)
     std::uint64_t tag_salt = 0;          ///< To-tag salt; 0 = from the TSC (tests fix it)
 };
@@ -139,6 +141,7 @@ private:
     std::uint64_t next_tick_ = 0;
     std::uint64_t ticks_ = 0;
     bool policy_registered_ = false;
+    bool location_registered_ = false;
     rte_mbuf* spare_ = nullptr;        // the next reply is built in its data room (no copy)
     alignas(64) std::array<char, L3Port::kScratchBytes> scratch_{};
 };

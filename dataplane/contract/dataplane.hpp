@@ -25,6 +25,8 @@ struct rte_rcu_qsbr;
 
 namespace palisade::dp {
 
+class LocationTable;
+
 /// What the caller adds to the config's [dpdk] section.
 struct StartOptions {
     /// argv[0] given to EAL.
@@ -35,6 +37,9 @@ struct StartOptions {
     /// When the config asks for hugepages and none are available, retry EAL with --no-huge
     /// (and -m from the pools' needs) instead of failing.
     bool fall_back_to_no_huge = true;
+    /// The control plane's location state (registered contacts, blocked sources), read by every
+    /// worker (reader id = worker index). Not owned; must outlive stop(). Null: none (tests).
+    LocationTable* location = nullptr;
 };
 
 /// Load of one worker, so that load is visible even though a poll-mode core always runs at 100 %.

@@ -26,7 +26,9 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/contract/clock.hpp"
 #include "dataplane/contract/limits.hpp"
+#include "dataplane/contract/location.hpp"
 #include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/eal.hpp"
 #include "dataplane/port.hpp"
@@ -97,6 +99,14 @@ protected:
         limits_ = new LimitsTable(64);
         policy_ = new PolicySlot(kWorkers);
         cfg.policy = policy_;  // nothing published: the start-up KnownSources answer
+        LocationLimits ll;
+        ll.accounts = 64;
+        ll.sources = 64;
+        ll.blocked = 64;
+        ll.trunks = 64;
+        ll.max_readers = kWorkers;
+        location_ = new LocationTable(ll);
+        cfg.location = location_;  // empty: changes nothing until a test registers or blocks
         engine_ = new Engine;
         ASSERT_TRUE(engine_->init(cfg, err)) << err;
         // Neighbours known up front, so that replies leave at once (ARP has its own tests).
@@ -237,7 +247,11 @@ protected:
     static inline Engine* engine_ = nullptr;
     static inline LimitsTable* limits_ = nullptr;
     static inline PolicySlot* policy_ = nullptr;
+    static inline LocationTable* location_ = nullptr;
 };
+
+/// Unix seconds now (the workers read the same coarse wall clock once per loop).
+std::uint64_t unix_now_s() { return SystemClock{}.now().seconds(); }
 
 TEST_F(WorkerTest, OptionsFromKnownSourceIsAnswered200WithExactHeaders) {
     const std::string cid = call_id_for(0);
@@ -293,6 +307,78 @@ TEST_F(WorkerTest, OptionsFromUnknownSourceIsDroppedAndCounted) {
     EXPECT_TRUE(sent(1).empty());
     EXPECT_EQ(count(Counter::sip_unknown_source_dropped), before + 2);
     EXPECT_EQ(count(Counter::sip_options_answered), answered);
+}
+
+TEST_F(WorkerTest, BlockedSourceIsDroppedSilentlyAndCounted) {
+    // Brute-force protection (issue 5 point 4): even a trunk's own peer, once blocked, gets no
+    // answer, not even to a malformed request; the drop is counted, nothing else is.
+    struct Unblock {
+        ~Unblock() { location_->unblock(kPeerIp); }
+    } unblock;
+    ASSERT_TRUE(location_->block(kPeerIp, unix_now_s() + 3600));
+    const std::uint64_t blocked = count(Counter::sip_blocked_source_dropped);
+    const std::uint64_t requests = count(Counter::sip_requests);
+    const std::uint64_t answered = count(Counter::sip_options_answered);
+    const std::uint64_t rejected = count(Counter::sip_malformed_request_rejected);
+    std::string malformed = options(call_id_for(1));
+    malformed.erase(malformed.find("CSeq: 1 OPTIONS\r\n"), 17);
+    inject_rx(0, frame(kPeerIp, 5070, options(call_id_for(0))));
+    inject_rx(1, frame(kPeerIp, 5070, malformed));
+    pump();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::sip_blocked_source_dropped), blocked + 2);
+    EXPECT_EQ(count(Counter::sip_requests), requests);
+    EXPECT_EQ(count(Counter::sip_options_answered), answered);
+    EXPECT_EQ(count(Counter::sip_malformed_request_rejected), rejected);
+    // A block that has run out no longer applies.
+    ASSERT_TRUE(location_->block(kPeerIp, unix_now_s() - 1));
+    inject_rx(0, frame(kPeerIp, 5070, options(call_id_for(0))));
+    pump();
+    EXPECT_EQ(sent(0).size(), 1u);
+    EXPECT_EQ(count(Counter::sip_blocked_source_dropped), blocked + 2);
+    EXPECT_EQ(count(Counter::sip_options_answered), answered + 1);
+}
+
+TEST_F(WorkerTest, RegisteredContactOutsideEverySubnetIsAKnownSource) {
+    // Issue 5 point 3: a registered contact is a known source beside the allowed subnets.
+    struct Deregister {
+        ~Deregister() {
+            location_->set_contacts("pbx-1", 0, LocationRole::primary, {});
+            location_->reclaim();
+        }
+    } deregister;
+    const std::uint64_t answered = count(Counter::sip_options_answered);
+    const std::uint64_t dropped = count(Counter::sip_unknown_source_dropped);
+    const std::uint64_t rejected = count(Counter::sip_malformed_request_rejected);
+    LocationTable::ContactInput c;
+    c.uri = "sip:pbx-1@10.0.0.200:5070";
+    c.ip = kStrangerIp;
+    c.port = 5070;
+    c.contact_id = 1;
+    c.expires_at_s = unix_now_s() + 3600;
+    ASSERT_TRUE(location_->set_contacts("pbx-1", 0, LocationRole::primary, {&c, 1}));
+    std::string malformed = options(call_id_for(1));
+    malformed.erase(malformed.find("CSeq: 1 OPTIONS\r\n"), 17);
+    inject_rx(0, frame(kStrangerIp, 5070, options(call_id_for(0)), kStrangerMac));
+    inject_rx(1, frame(kStrangerIp, 5070, malformed, kStrangerMac));
+    pump();
+    const std::vector<Sent> out = sent(0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].dst_ip, kStrangerIp);
+    EXPECT_EQ(out[0].payload.rfind("SIP/2.0 200 OK\r\n", 0), 0u) << out[0].payload;
+    const std::vector<Sent> out1 = sent(1);
+    ASSERT_EQ(out1.size(), 1u);
+    EXPECT_EQ(out1[0].payload.rfind("SIP/2.0 400 ", 0), 0u) << out1[0].payload;
+    EXPECT_EQ(count(Counter::sip_options_answered), answered + 1);
+    EXPECT_EQ(count(Counter::sip_malformed_request_rejected), rejected + 1);
+    EXPECT_EQ(count(Counter::sip_unknown_source_dropped), dropped);
+    // Once the binding is gone, the stranger is unknown again.
+    location_->set_contacts("pbx-1", 0, LocationRole::primary, {});
+    inject_rx(0, frame(kStrangerIp, 5070, options(call_id_for(0)), kStrangerMac));
+    pump();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_EQ(count(Counter::sip_unknown_source_dropped), dropped + 1);
 }
 
 TEST_F(WorkerTest, MessageIsHandedToTheWorkerOwningItsCallId) {
