@@ -35,7 +35,7 @@
 
 namespace palisade::dp {
 
-struct WorkerScratch;
+class WorkerScratch;
 struct SipSource;
 
 /// Which side of Palisade an interface faces (ConfigSpec::interfaces[i].role).
