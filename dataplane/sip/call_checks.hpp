@@ -30,6 +30,68 @@
 
 namespace palisade::dp {
 
+/// When a source's failed digest attempts earn 403 instead of a new challenge (DESIGN.md §4
+/// "403 after repeated failures"): `max_failures` failures within `window_s` seconds. The
+/// config's [security] keys (auth_fail_threshold 10, auth_fail_window 60 s) set when the control
+/// plane BLOCKS a source (LocationTable::is_blocked, checked too); the worker answers 403 earlier
+/// than that, so that a PBX looping on a wrong password stops before it is blocked.
+struct AuthFailurePolicy {
+    std::uint32_t max_failures = 5;
+    std::uint32_t window_s = 60;
+};
+
+/// A small fixed-size table of recent digest failures per source address, one per worker (the
+/// proxy owns it; no other thread touches it). 4-way set-associative by address; a new source
+/// evicts the set's oldest window. A failure window starts with its first failure and lasts
+/// `window_s` (fixed window: cheap, and at most 2N failures pass in any sliding window).
+class AuthFailureTable {
+public:
+    static constexpr std::size_t kSets = 256;
+    static constexpr std::size_t kWays = 4;
+
+    explicit AuthFailureTable(AuthFailurePolicy policy = {}) noexcept : policy_(policy) {}
+    /// Counts one failure of `ip` at `now_s`; returns the failures in its window, this one included.
+    std::uint32_t record_failure(std::uint32_t ip, std::uint64_t now_s) noexcept;
+    /// Failures of `ip` in its current window at `now_s` (0 when none or expired).
+    [[nodiscard]] std::uint32_t failures(std::uint32_t ip, std::uint64_t now_s) const noexcept;
+    /// True when `ip` has reached policy().max_failures in its window: answer 403.
+    [[nodiscard]] bool over_limit(std::uint32_t ip, std::uint64_t now_s) const noexcept {
+        return failures(ip, now_s) >= policy_.max_failures;
+    }
+    /// Credentials of `ip` were accepted: its failures are forgotten.
+    void record_success(std::uint32_t ip) noexcept;
+    [[nodiscard]] const AuthFailurePolicy& policy() const noexcept { return policy_; }
+    void set_policy(AuthFailurePolicy p) noexcept { policy_ = p; }
+
+private:
+    struct Entry {
+        std::uint32_t ip = 0;
+        std::uint32_t count = 0;     ///< 0: free
+        std::uint64_t since_s = 0;   ///< first failure of the window
+    };
+    [[nodiscard]] static std::size_t set_of(std::uint32_t ip) noexcept {
+        return static_cast<std::size_t>((ip * 0x9E3779B1u) >> 24) & (kSets - 1);
+    }
+    AuthFailurePolicy policy_;
+    std::array<Entry, kSets * kWays> entries_{};
+};
+
+/// Per-worker mutable state of the checks, owned by the proxy (one per worker, never shared):
+/// the issuer and counter of the nonces this worker makes (NonceCodec::make_with_id: the codec
+/// in the context is const and shared), and the failure table.
+struct CheckState {
+    /// Nonce issuer of this worker (16 bits, distinct from every other worker's and from the
+    /// registrar's 0xffff): the worker index is the natural choice. The nonce-count table's
+    /// partition is issuer mod partitions.
+    std::uint16_t nonce_issuer = 0;
+    std::uint64_t nonce_counter = 0;   ///< 48 bits used
+    AuthFailureTable failures;
+    /// Next nonce id: issuer << 48 | counter.
+    std::uint64_t next_nonce_id() noexcept {
+        return static_cast<std::uint64_t>(nonce_issuer) << 48 | (++nonce_counter & 0xffff'ffff'ffffull);
+    }
+};
+
 /// Shared state the checks read (views; valid for one call).
 struct CheckContext {
     const PolicySnapshot* snapshot = nullptr;
@@ -39,6 +101,10 @@ struct CheckContext {
     const sip::NonceCodec* nonces = nullptr;
     sip::NonceCountTable* nonce_counts = nullptr;
     Instant now{};                             ///< wall clock (nonce expiry, rate windows)
+    /// This worker's nonce issuer and failure table. Null works (tests, tools): nonces then come
+    /// from one process-wide atomic counter (issuer 0xfffe) and there is no 403 after repeated
+    /// failures except for sources the control plane blocked.
+    CheckState* state = nullptr;
 };
 
 /// Scratch space the checks write into (edit texts, response header lines, filtered SDP).
