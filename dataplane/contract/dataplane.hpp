@@ -23,9 +23,14 @@
 
 struct rte_rcu_qsbr;
 
+namespace palisade::sip {
+class NonceCountTable;
+}
+
 namespace palisade::dp {
 
 class LocationTable;
+class PeerHealthTable;
 
 /// What the caller adds to the config's [dpdk] section.
 struct StartOptions {
@@ -40,6 +45,13 @@ struct StartOptions {
     /// The control plane's location state (registered contacts, blocked sources), read by every
     /// worker (reader id = worker index). Not owned; must outlive stop(). Null: none (tests).
     LocationTable* location = nullptr;
+    /// The nonce-count high-water marks the registrar shares with the workers' digest checks
+    /// (DESIGN.md §2: one nonce may serve a REGISTER and INVITEs on different workers). Not
+    /// owned; must outlive stop(). Null: none (ProxyEnv::nonce_counts null; tests).
+    sip::NonceCountTable* nonce_counts = nullptr;
+    /// Health of the core peers as keepalive sees it (cp writes, workers read). Not owned; must
+    /// outlive stop(). Null: every core peer usable.
+    const PeerHealthTable* peers = nullptr;
 };
 
 /// Load of one worker, so that load is visible even though a poll-mode core always runs at 100 %.
