@@ -89,6 +89,11 @@ class ControlPlane {
     /// The location state this control plane writes; the data plane's workers read it
     /// (dp::StartOptions::location), so it must outlive the data plane's stop().
     [[nodiscard]] dp::LocationTable& location() noexcept { return location_; }
+    /// The nonce-count table the registrar shares with the workers' digest checks, and the core
+    /// peers' health keepalive writes (dp::StartOptions::nonce_counts, peers): both must
+    /// outlive the data plane's stop().
+    [[nodiscard]] sip::NonceCountTable& nonce_counts() noexcept { return nonce_counts_; }
+    [[nodiscard]] const dp::PeerHealthTable& peers() const noexcept { return peers_; }
     /// One line per module with its main figures (shutdown log).
     [[nodiscard]] std::string summary() const;
 

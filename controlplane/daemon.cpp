@@ -151,6 +151,10 @@ int run_daemon(const DaemonOptions& options, std::atomic<bool>& stop_flag) {
     so.eal_overrides = options.eal_overrides;
     // Workers drop blocked sources and answer registered contacts (issue 5 points 3 and 4).
     so.location = &control.location();
+    // The workers' proxies verify INVITE digests against the registrar's nonce counts and pick
+    // core peers by keepalive's health (issue 6).
+    so.nonce_counts = &control.nonce_counts();
+    so.peers = &control.peers();
     if (!plane.start(config, so, error)) {
         std::fprintf(stderr, "palisade: cannot start: %s\n", error.c_str());
         return 1;
