@@ -47,6 +47,7 @@ bool DestPolicies::build(std::span<const DestPolicySpec> policies,
         c.default_allow = spec.default_action == RuleAction::allow;
         c.has_prefixes = !entries.empty();
         c.root = c.has_prefixes ? trie_.add(entries) : 0;
+        if (c.has_prefixes) c.index = index_.add(trie_, c.root);
         if (!patterns.empty()) {
             std::string key;
             for (std::size_t i = 0; i < patterns.size(); ++i) {

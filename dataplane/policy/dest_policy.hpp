@@ -12,9 +12,11 @@
 //  3. Otherwise the policy's default action.
 // A number that is not E.164 never reaches this (the decision refuses it earlier).
 //
-// Plain prefixes (and expanded countries) go into a digit trie, patterns into one Hyperscan
-// database per distinct pattern set: measured side by side in bench/policy_bench.cpp
-// (BM_DestMatch_*), the trie is faster than Hyperscan for prefix sets of every size measured.
+// Plain prefixes (and expanded countries) go into a digit trie with a two-level index over it
+// (prefix_index.hpp: one table read and one bucket read instead of one read per digit),
+// patterns into one Hyperscan database per distinct pattern set: measured side by side in
+// bench/policy_bench.cpp (BM_DestMatch_*), trie and index are faster than Hyperscan for prefix
+// sets of every size measured.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include "dataplane/contract/config_spec.hpp"
 #include "dataplane/policy/digit_trie.hpp"
 #include "dataplane/policy/pattern_matcher.hpp"
+#include "dataplane/policy/prefix_index.hpp"
 
 namespace palisade::dp {
 
@@ -65,7 +68,7 @@ public:
             if (v != kVerdictNone) return {v == kVerdictAllow, DestDecidedBy::pattern, 0};
         }
         if (p.has_prefixes) {
-            const DigitTrie::Match m = trie_.longest(p.root, number.substr(1));
+            const DigitTrie::Match m = index_.longest(p.index, number.substr(1), trie_, p.root);
             if (m.value != kVerdictNone)
                 return {m.value == kVerdictAllow, DestDecidedBy::prefix, m.length};
         }
@@ -96,6 +99,18 @@ public:
     [[nodiscard]] std::uint32_t prefix_root(std::uint32_t policy) const noexcept {
         return policies_[policy].root;
     }
+    // The prefix step of match() in two memory reads, for burst processing: prefix_entry()
+    // names the index entry to prefetch (null: this number takes the trie walk at prefix_root),
+    // prefetch_prefix_bucket() the bucket it points to, prefix_resolve() the longest match.
+    [[nodiscard]] const std::uint32_t* prefix_entry(std::uint32_t policy, std::string_view number) const noexcept {
+        return index_.entry(policies_[policy].index, number.substr(1));
+    }
+    void prefetch_prefix_bucket(std::uint32_t entry) const noexcept { index_.prefetch_bucket(entry); }
+    [[nodiscard]] DigitTrie::Match prefix_resolve(std::uint32_t policy, std::uint32_t entry,
+                                                  std::string_view number) const noexcept {
+        return index_.resolve(policies_[policy].index, entry, number.substr(1), trie_);
+    }
+
     /// The verdict from the trie's longest match (or the default when it found none).
     [[nodiscard]] DestVerdict from_prefix(std::uint32_t policy, DigitTrie::Match m) const noexcept {
         if (m.value != kVerdictNone) return {m.value == kVerdictAllow, DestDecidedBy::prefix, m.length};
@@ -118,16 +133,19 @@ public:
     /// Distinct Hyperscan databases compiled.
     [[nodiscard]] std::size_t database_count() const noexcept { return sets_.size(); }
     [[nodiscard]] const DigitTrie& trie() const noexcept { return trie_; }
+    [[nodiscard]] const PrefixIndex& index() const noexcept { return index_; }
 
 private:
     struct Compiled {
         std::uint32_t root = 0;
+        PrefixIndex::Ref index;  // over the trie at root (prefix_index.hpp)
         bool has_prefixes = false;
         bool default_allow = false;
         const PatternSet* patterns = nullptr;
     };
     std::vector<Compiled> policies_;
     DigitTrie trie_;
+    PrefixIndex index_;
     std::vector<std::unique_ptr<PatternSet>> sets_;
     std::unordered_map<std::string, std::uint32_t> by_name_;
     ScratchPrototype proto_;

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/policy/huge_alloc.hpp"
+
 namespace palisade::dp {
 
 class DigitTrie {
@@ -53,6 +55,30 @@ public:
         return m;
     }
 
+    /// longest() resumed at `node`, the trie node reached after digits[0..depth) (the caller
+    /// walked them), with `best` the longest match among those first `depth` digits.
+    [[nodiscard]] Match longest_from(std::uint32_t node, std::string_view digits, std::size_t depth,
+                                     Match best) const noexcept {
+        const Node* n = &nodes_[node];
+        for (std::size_t i = depth; i < digits.size(); ++i) {
+            const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(digits[i]) - '0');
+            if (d > 9 || ((n->mask >> d) & 1u) == 0) break;
+            n = &nodes_[n->first_child +
+                        static_cast<unsigned>(__builtin_popcount(n->mask & ((1u << d) - 1u)))];
+            if (n->value != 0) best = Match{n->value, static_cast<std::uint8_t>(i + 1)};
+        }
+        return best;
+    }
+    /// Node `i` and the index of its child for digit `d` (kNoChild if none): for the builders
+    /// of derived structures (prefix_index.hpp). cp.
+    static constexpr std::uint32_t kNoChild = 0xffffffffu;
+    [[nodiscard]] const Node& node(std::uint32_t i) const noexcept { return nodes_[i]; }
+    [[nodiscard]] std::uint32_t child(std::uint32_t i, unsigned d) const noexcept {
+        const Node& n = nodes_[i];
+        if (d > 9 || ((n.mask >> d) & 1u) == 0) return kNoChild;
+        return n.first_child + static_cast<unsigned>(__builtin_popcount(n.mask & ((1u << d) - 1u)));
+    }
+
     /// One lookup of a batch: in root and digits, out match.
     struct BatchItem {
         std::uint32_t root = 0;
@@ -73,7 +99,7 @@ public:
     void reserve(std::size_t nodes) { nodes_.reserve(nodes); }
 
 private:
-    std::vector<Node> nodes_;
+    HugeVector<Node> nodes_;
 };
 
 }  // namespace palisade::dp

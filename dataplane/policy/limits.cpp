@@ -18,7 +18,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 #include <new>
+
+#include "dataplane/policy/huge_alloc.hpp"
 
 namespace palisade::dp {
 
@@ -201,10 +205,14 @@ std::uint32_t window_read(const WindowRef& w, std::uint32_t now) noexcept {
 
 LimitsTable::LimitsTable(std::uint32_t capacity)
     : capacity_(capacity),
-      gauges_(new Gauges[capacity]),
-      history_(new History[capacity]),
+      // Huge-page backed (huge_alloc.hpp): at 100,000 trunks the gauges are 8 MB and the
+      // window rings 200 MB, which on 4 KiB pages made every gauge miss a TLB miss as well.
+      gauges_(static_cast<Gauges*>(huge_alloc_bytes(sizeof(Gauges) * std::size_t{capacity}))),
+      history_(static_cast<History*>(huge_alloc_bytes(sizeof(History) * std::size_t{capacity}))),
       state_(capacity, SlotState::free),
       owner_(capacity) {
+    std::uninitialized_default_construct_n(gauges_, capacity);
+    std::uninitialized_default_construct_n(history_, capacity);
     for (std::uint32_t i = 0; i < capacity; ++i) {
         for (auto& r : history_[i].hour) r.store(0, std::memory_order_relaxed);
         for (auto& r : history_[i].day) r.store(0, std::memory_order_relaxed);
@@ -215,8 +223,10 @@ LimitsTable::LimitsTable(std::uint32_t capacity)
 }
 
 LimitsTable::~LimitsTable() {
-    delete[] gauges_;
-    delete[] history_;
+    // Gauges and History are arrays of atomics: trivially destructible, nothing to run.
+    static_assert(std::is_trivially_destructible_v<Gauges> && std::is_trivially_destructible_v<History>);
+    std::free(gauges_);
+    std::free(history_);
 }
 
 namespace {

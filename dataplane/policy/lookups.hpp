@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/policy/huge_alloc.hpp"
 #include "dataplane/policy/numbers.hpp"
 
 namespace palisade::dp {
@@ -59,8 +60,8 @@ private:
         return e;
     }
     std::uint32_t new_group(std::uint32_t fill);
-    std::vector<std::uint32_t> tbl16_;    // 0 = none, set id + 1... see build
-    std::vector<std::uint32_t> tbl8_;     // groups of 256
+    HugeVector<std::uint32_t> tbl16_;    // 0 = none, set id + 1... see build
+    HugeVector<std::uint32_t> tbl8_;     // groups of 256
     std::vector<std::uint32_t> offsets_;  // set i = members_[offsets_[i-1] .. offsets_[i])
     std::vector<std::uint32_t> members_;
 };
@@ -90,9 +91,9 @@ private:
         std::uint32_t pad;
     };
     std::size_t n_ = 0;
-    std::vector<std::uint64_t> eyt_;    // starts, Eytzinger order, 1-based (eyt_[0] unused)
-    std::vector<std::uint32_t> rank_;   // eyt index -> sorted index
-    std::vector<Tail> tail_;            // sorted order: end and trunk together (one miss)
+    HugeVector<std::uint64_t> eyt_;    // starts, Eytzinger order, 1-based (eyt_[0] unused)
+    HugeVector<std::uint32_t> rank_;   // eyt index -> sorted index
+    HugeVector<Tail> tail_;            // sorted order: end and trunk together (one miss)
 };
 
 class CallerIdTable {
@@ -143,8 +144,8 @@ public:
     }
 
 private:
-    std::vector<std::uint64_t> first_;
-    std::vector<std::uint64_t> last_;
+    HugeVector<std::uint64_t> first_;
+    HugeVector<std::uint64_t> last_;
     std::vector<std::uint64_t> prefixes_;
 };
 

@@ -46,6 +46,7 @@ SnapshotBuild build_policy_snapshot(const ConfigSpec& spec, LimitsTable& limits)
     const std::size_t n = spec.trunks.size();
     s->trunks_.resize(n);
     s->infos_.resize(n);
+    s->cid_refs_.resize(n);
     std::vector<Ipv4Lpm::Prefix> lpm;
     std::vector<DidTable::Range> dids;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> cid_ranges;
@@ -69,8 +70,7 @@ SnapshotBuild build_policy_snapshot(const ConfigSpec& spec, LimitsTable& limits)
             lpm.push_back({p.addr, len, ti});
         }
         r.subnet_count = static_cast<std::uint32_t>(s->subnets_.size()) - r.subnet_begin;
-        for (std::uint32_t k = 0; k < r.subnet_count && k < 2; ++k)
-            r.subnet_inline[k] = s->subnets_[r.subnet_begin + k];
+        if (r.subnet_count != 0) r.subnet_inline = s->subnets_[r.subnet_begin];
         for (const NumberRange& d : t.dids) {
             std::uint64_t f = 0;
             std::uint64_t l = 0;
@@ -90,8 +90,10 @@ SnapshotBuild build_policy_snapshot(const ConfigSpec& spec, LimitsTable& limits)
             if (!parse_e164(p, k)) return fail(t, "caller-ID prefix '" + p + "' is not E.164");
             cid_prefixes.push_back(k);
         }
-        r.caller_ids = s->caller_ids_.add(cid_ranges, cid_prefixes);
-        s->caller_ids_.first_range(r.caller_ids, r.cid_first0, r.cid_last0);
+        const CallerIdTable::Ref cref = s->caller_ids_.add(cid_ranges, cid_prefixes);
+        s->cid_refs_[i] = cref;
+        s->caller_ids_.first_range(cref, r.cid_first0, r.cid_last0);
+        r.cid_more = cref.range_count > 1 || cref.prefix_count != 0 ? 1 : 0;
         TrunkInfo& info = s->infos_[i];
         info.id = t.id;
         info.primary = t.primary;

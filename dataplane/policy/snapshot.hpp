@@ -16,6 +16,7 @@
 #include "dataplane/contract/limits.hpp"
 #include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/policy/dest_policy.hpp"
+#include "dataplane/policy/huge_alloc.hpp"
 #include "dataplane/policy/lookups.hpp"
 
 namespace palisade::dp {
@@ -31,22 +32,23 @@ struct SubnetMask {
     std::uint32_t mask;
 };
 
-/// The fields of a trunk every outbound decision reads: two cache lines, the first holding
-/// everything the checks before the destination need for a typical trunk (up to two subnets and
-/// the first caller-ID interval inline, so that they cost no further cache miss; measured by
-/// bench/policy_bench.cpp BM_Outbound*).
+/// The fields of a trunk every outbound decision reads, in ONE cache line: the first subnet and
+/// the first caller-ID interval inline (what a typical trunk needs, at no further cache miss),
+/// and the limits. At 100,000 trunks the records miss the caches on every call, and a second
+/// line was a second miss per decision (bench/policy_bench.cpp BM_Outbound*). The rest of the
+/// caller-ID set is PolicySnapshot::caller_id_ref(t), read only when cid_more is set.
 struct alignas(64) TrunkRecord {
     std::uint32_t limit_slot = kNoLimitSlot;  // LimitsTable slot (stable across reloads)
     std::uint32_t policy = 0;                 // index into DestPolicies
     std::uint32_t subnet_begin = 0;           // all subnets, in PolicySnapshot's subnet array
-    std::uint32_t subnet_count = 0;
-    SubnetMask subnet_inline[2]{};            // the first two of them
+    std::uint32_t subnet_count : 31 = 0;
+    std::uint32_t cid_more : 1 = 0;           // caller IDs beyond [cid_first0, cid_last0]
+    SubnetMask subnet_inline{};               // the first subnet
     std::uint64_t cid_first0 = 1;             // the first caller-ID interval (empty: first > last)
     std::uint64_t cid_last0 = 0;
-    CallerIdTable::Ref caller_ids;            // the whole caller-ID set
-    LimitsSpec limits;                        // second line
+    LimitsSpec limits;
 };
-static_assert(sizeof(TrunkRecord) == 128);
+static_assert(sizeof(TrunkRecord) == 64);
 
 /// The rest of a trunk, read rarely (digest, inbound routing, CLI).
 struct TrunkInfo {
@@ -83,11 +85,10 @@ public:
     /// True when trunk `t` allows source `addr` (host order): one AND and compare per subnet.
     [[nodiscard]] bool source_allowed(std::uint32_t t, std::uint32_t addr) const noexcept {
         const TrunkRecord& r = trunks_[t];
-        const std::uint32_t inl = r.subnet_count < 2 ? r.subnet_count : 2;
-        for (std::uint32_t i = 0; i < inl; ++i)
-            if ((addr & r.subnet_inline[i].mask) == r.subnet_inline[i].net) return true;
+        if (r.subnet_count == 0) return false;
+        if ((addr & r.subnet_inline.mask) == r.subnet_inline.net) return true;
         const SubnetMask* s = subnets_.data() + r.subnet_begin;
-        for (std::uint32_t i = 2; i < r.subnet_count; ++i)
+        for (std::uint32_t i = 1; i < r.subnet_count; ++i)
             if ((addr & s[i].mask) == s[i].net) return true;
         return false;
     }
@@ -95,8 +96,12 @@ public:
     [[nodiscard]] bool caller_id_allowed(std::uint32_t t, std::uint64_t key) const noexcept {
         const TrunkRecord& r = trunks_[t];
         if (r.cid_first0 <= key && key <= r.cid_last0) return true;
-        if (r.caller_ids.range_count <= 1 && r.caller_ids.prefix_count == 0) return false;
-        return caller_ids_.contains(r.caller_ids, key);
+        if (!r.cid_more) return false;
+        return caller_ids_.contains(cid_refs_[t], key);
+    }
+    /// Trunk `t`'s whole caller-ID set in caller_ids().
+    [[nodiscard]] const CallerIdTable::Ref& caller_id_ref(std::uint32_t t) const noexcept {
+        return cid_refs_[t];
     }
     /// True when the number key is one of the configured emergency short codes.
     [[nodiscard]] bool is_emergency(std::uint64_t short_key) const noexcept {
@@ -119,7 +124,8 @@ private:
     friend SnapshotBuild build_policy_snapshot(const ConfigSpec& spec, LimitsTable& limits);
     friend PolicySummary summarize(const PolicySnapshot& s) noexcept;
     std::uint64_t generation_ = 0;
-    std::vector<TrunkRecord> trunks_;
+    HugeVector<TrunkRecord> trunks_;
+    std::vector<CallerIdTable::Ref> cid_refs_;  // per trunk, cold
     std::vector<TrunkInfo> infos_;
     std::vector<SubnetMask> subnets_;
     std::vector<std::uint64_t> emergency_;

@@ -8,10 +8,12 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "dataplane/policy/dest_policy.hpp"
+#include "dataplane/policy/prefix_index.hpp"
 
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 #include <regex>
 #include <string>
 #include <vector>
@@ -179,6 +181,100 @@ TEST(DestPolicyProperty, MatchesReferenceOnRandomPoliciesAndNumbers) {
     EXPECT_LT(allowed, checked - checked / 10);
     std::printf("checked %zu numbers: %zu allowed, %zu by pattern, %zu by prefix\n", checked, allowed,
                 by_pattern, by_prefix);
+}
+
+// The two-level prefix index (prefix_index.hpp) gives exactly the trie's answer, value and
+// length, on random prefix sets of every stride (1..5 digits), on clustered sets whose blocks
+// overflow a bucket and fall back to the trie, and on numbers of every length, with non-digits,
+// shorter than the stride and longer than every prefix.
+TEST(PrefixIndexProperty, SameAnswerAsTheTrie) {
+    std::mt19937_64 rng(31337);
+    DigitTrie trie;
+    PrefixIndex index;
+    struct Policy {
+        std::uint32_t root;
+        PrefixIndex::Ref ref;
+        std::vector<std::string> prefixes;
+    };
+    std::vector<Policy> policies;
+    std::set<unsigned> strides;
+    const std::size_t sizes[] = {1, 3, 12, 150, 1'200, 15'000, 120'000};
+    for (int round = 0; round < 3; ++round) {
+        for (const std::size_t n : sizes) {
+            std::vector<std::string> own;
+            // Some policies cluster their prefixes under a few 3-digit blocks (so that blocks hold
+            // many prefixes), some reach 15 digits, some are one digit long.
+            const bool clustered = rng() % 2 == 0;
+            const std::string hub = random_digits(rng, 3, true);
+            for (std::size_t i = 0; i < n; ++i) {
+                // The largest sets use longer prefixes, so that 100,000 distinct ones exist.
+                const int len = (n > 100'000 ? 5 : 1) + static_cast<int>(rng() % (round == 2 ? 15 : 8));
+                std::string p = clustered && rng() % 3 != 0 ? hub + random_digits(rng, len, false)
+                                                            : random_digits(rng, len, true);
+                if (p.size() > 15) p.resize(15);
+                own.push_back(std::move(p));
+            }
+            std::vector<DigitTrie::Entry> entries;
+            for (const std::string& p : own)
+                entries.push_back({p, static_cast<std::uint8_t>(1 + rng() % 2)});
+            Policy pol;
+            pol.root = trie.add(entries);
+            pol.ref = index.add(trie, pol.root);
+            ASSERT_NE(pol.ref.stride, 0) << n;
+            strides.insert(pol.ref.stride);
+            pol.prefixes = std::move(own);
+            policies.push_back(std::move(pol));
+        }
+    }
+    EXPECT_EQ(strides, (std::set<unsigned>{1, 2, 3, 4, 5}));
+    EXPECT_GT(index.fallback_blocks(), 0u);  // clustered blocks went back to the trie
+    EXPECT_GT(index.bucket_count(), 1'000u);
+    std::size_t checked = 0;
+    std::size_t matched = 0;
+    for (const Policy& pol : policies) {
+        for (int q = 0; q < 20'000; ++q) {
+            std::string num;
+            const auto kind = rng() % 10;
+            if (kind < 6) {
+                num = pol.prefixes[rng() % pol.prefixes.size()];
+                num += random_digits(rng, static_cast<int>(rng() % 9), false);
+            } else if (kind < 9) {
+                num = random_digits(rng, 1 + static_cast<int>(rng() % 16), false);
+            } else {
+                num = random_digits(rng, 1 + static_cast<int>(rng() % 6), true);
+                num[rng() % num.size()] = "+x/ *"[rng() % 5];
+                num += random_digits(rng, static_cast<int>(rng() % 5), false);
+            }
+            const DigitTrie::Match want = trie.longest(pol.root, num);
+            const DigitTrie::Match got = index.longest(pol.ref, num, trie, pol.root);
+            ASSERT_EQ(got.value, want.value) << num << " stride " << int(pol.ref.stride);
+            ASSERT_EQ(got.length, want.length) << num << " stride " << int(pol.ref.stride);
+            // The staged form used by the burst API gives the same.
+            if (const std::uint32_t* e = index.entry(pol.ref, num)) {
+                const DigitTrie::Match staged = index.resolve(pol.ref, *e, num, trie);
+                ASSERT_EQ(staged.value, want.value) << num;
+                ASSERT_EQ(staged.length, want.length) << num;
+            }
+            ++checked;
+            matched += want.value != 0 ? 1 : 0;
+        }
+    }
+    EXPECT_GE(checked, 400'000u);
+    EXPECT_GT(matched, checked / 3);
+}
+
+// The interval key orders strings as the trie does: a string and its extensions sit inside the
+// prefix's interval, everything else outside.
+TEST(PrefixIndex, SuffixKeyIntervals) {
+    // D = 1, Lmax = 4: positions 1..3, base 11.
+    EXPECT_EQ(PrefixIndex::suffix_key("3", 1, 4), 0u);
+    EXPECT_EQ(PrefixIndex::suffix_key("30", 1, 4), 1u * 121);
+    EXPECT_EQ(PrefixIndex::suffix_key("305", 1, 4), 1u * 121 + 6 * 11);
+    EXPECT_EQ(PrefixIndex::suffix_key("3059999", 1, 4), 1u * 121 + 6 * 11 + 10);
+    EXPECT_EQ(PrefixIndex::suffix_key("30x9", 1, 4), 1u * 121);  // stops at a non-digit
+    // "30" covers [121, 121 + 121): "305..." inside, "31" outside.
+    EXPECT_LT(PrefixIndex::suffix_key("3059999", 1, 4), 121u + 121);
+    EXPECT_GE(PrefixIndex::suffix_key("31", 1, 4), 121u + 121);
 }
 
 }  // namespace
