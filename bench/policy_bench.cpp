@@ -8,9 +8,9 @@
 //                                 the cache misses of a burst overlap); time is per burst
 //  BM_OutboundPatterns/<scale>    the same, every policy also has two Hyperscan patterns
 //  BM_InboundDid/<scale>          DID -> trunk + concurrency slot (+ release), random DIDs
-//  BM_DestMatch_{Trie,Hyperscan,HashPerLength}/<prefixes>
+//  BM_DestMatch_{Trie,Index,Hyperscan,HashPerLength}/<prefixes>
 //                                 the destination prefix match alone, one policy of N prefixes,
-//                                 the same prefixes and numbers for all three
+//                                 the same prefixes and numbers for all four
 //  BM_SnapshotBuildPublish        build + publish of 100,000 trunks / 1,000 policies /
 //                                 1,000,000 prefixes while a reader thread decides
 // scale: 0 = 10 trunks / 1,000 prefixes, 1 = 10,000 / 100,000, 2 = 100,000 / 1,000,000, with
@@ -35,6 +35,7 @@
 
 #include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/policy/decide.hpp"
+#include "dataplane/policy/prefix_index.hpp"
 #include "dataplane/policy/snapshot.hpp"
 
 // GCC 12 warns falsely on "literal" + std::string at -O3 (GCC bug 105329).
@@ -299,6 +300,36 @@ void BM_DestMatch_Trie(benchmark::State& state) {
     state.counters["bytes"] = static_cast<double>(trie.bytes());
 }
 
+// The same prefixes through the two-level index over the trie (prefix_index.hpp), which the
+// decisions use: one table entry and one bucket instead of one node per digit.
+void BM_DestMatch_Index(benchmark::State& state) {
+    DestData& d = dest_data(static_cast<std::uint32_t>(state.range(0)));
+    if (d.expected.empty()) {
+        state.SkipWithError("run the trie benchmark first (it computes the expected answers)");
+        return;
+    }
+    DigitTrie trie;
+    std::vector<DigitTrie::Entry> e;
+    for (std::size_t i = 0; i < d.prefixes.size(); ++i) e.push_back({std::string_view(d.prefixes[i]).substr(1), d.verdicts[i]});
+    const std::uint32_t root = trie.add(e);
+    PrefixIndex index;
+    const PrefixIndex::Ref ref = index.add(trie, root);
+    for (std::size_t i = 0; i < kQueries; ++i) {
+        if (index.longest(ref, std::string_view(d.numbers[i]).substr(1), trie, root).value != d.expected[i]) {
+            state.SkipWithError("index and trie disagree");
+            return;
+        }
+    }
+    std::size_t i = 0;
+    for (auto _ : state) {
+        const std::string& num = d.numbers[i++ & (kQueries - 1)];
+        benchmark::DoNotOptimize(index.longest(ref, std::string_view(num).substr(1), trie, root));
+    }
+    state.counters["bytes"] = static_cast<double>(index.bytes());
+    state.counters["stride"] = ref.stride;
+    state.counters["fallback_blocks"] = static_cast<double>(index.fallback_blocks());
+}
+
 struct HsLongest {
     std::uint32_t best_len;
     std::uint32_t id;
@@ -497,6 +528,7 @@ BENCHMARK(BM_OutboundPatterns)->Arg(0)->Iterations(2'000'000);
 BENCHMARK(BM_OutboundPatterns)->Arg(1)->Iterations(1'000'000);
 BENCHMARK(BM_OutboundPatterns)->Arg(2)->Iterations(600'000);
 BENCHMARK(BM_DestMatch_Trie)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Iterations(4'000'000);
+BENCHMARK(BM_DestMatch_Index)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Iterations(4'000'000);
 // 100,000 prefixes in one Hyperscan database did not compile within 10 minutes here (10,000
 // take ~17 s), so the side by side stops at 10,000 for Hyperscan.
 BENCHMARK(BM_DestMatch_Hyperscan)->Arg(1'000)->Arg(10'000)->Iterations(1'000'000);

@@ -207,13 +207,16 @@ void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
                 step[i] = kVerdict;
             }
         }
+        // Verdicts first, limits after: the locked instructions of the admissions would
+        // otherwise sit between the bucket reads.
+        for (std::size_t i = 0; i < n; ++i) {
+            if (step[i] != kEntry) continue;
+            const std::uint32_t pol = snap.trunk(rq[i].trunk).policy;
+            verdict[i] = dest.from_prefix(pol, dest.prefix_resolve(pol, ent[i], rq[i].ruri_user));
+        }
         for (std::size_t i = 0; i < n; ++i) {
             if (step[i] == kDone) continue;
-            const OutboundRequest& req = rq[i];
-            const TrunkRecord& tr = snap.trunk(req.trunk);
-            if (step[i] == kEntry)
-                verdict[i] = dest.from_prefix(tr.policy, dest.prefix_resolve(tr.policy, ent[i], req.ruri_user));
-            finish(tr, req.trunk, limits, verdict[i], now_s, oc[i]);
+            finish(snap.trunk(rq[i].trunk), rq[i].trunk, limits, verdict[i], now_s, oc[i]);
         }
     }
 }
