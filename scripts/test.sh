@@ -107,13 +107,34 @@ fi
 
 if [ "${PALISADE_SKIP_E2E:-0}" != 1 ]; then
     echo "== end-to-end"
+    # Each e2e script reports one line per scenario into PALISADE_E2E_RESULTS: `PASS name`,
+    # `FAIL name: why`, or `PENDING name: why` (a scenario whose feature has not landed yet:
+    # listed, shown, not counted). Each line is one test; a script that fails without saying
+    # which scenario failed counts as one failure under its own name.
+    pending=0
     for t in tests/e2e/*_test.sh; do
         [ -e "$t" ] || continue
         name=$(basename "$t" .sh)
         echo "-- $name"
-        timeout 600 bash "$t" "$ROOT/build"
-        record "e2e $name" $?
+        results=$(mktemp)
+        PALISADE_E2E_RESULTS=$results timeout 900 bash "$t" "$ROOT/build"
+        st=$?
+        n_pass=$(grep -c '^PASS ' "$results")
+        n_fail=$(grep -c '^FAIL ' "$results")
+        n_pend=$(grep -c '^PENDING ' "$results")
+        passed=$((passed + n_pass))
+        failed=$((failed + n_fail))
+        pending=$((pending + n_pend))
+        while IFS= read -r line; do failures+=("e2e $name: ${line#FAIL }"); done < <(grep '^FAIL ' "$results")
+        if [ "$st" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+            record "e2e $name (exit $st)" 1
+        elif [ "$st" -eq 0 ] && [ $((n_pass + n_fail + n_pend)) -eq 0 ]; then
+            record "e2e $name" 0
+        fi
+        grep '^PENDING ' "$results" | sed 's/^/  /'
+        rm -f "$results"
     done
+    [ "$pending" -eq 0 ] || echo "e2e: $pending scenario(s) pending (their feature has not landed; see PENDING_DEFAULT in tests/e2e/spec_test.sh)"
 fi
 
 finish

@@ -27,7 +27,10 @@ STRANGER_IP=10.99.71.100  # on-link, outside every trunk subnet
 CORE_PEER_IP=10.99.72.10
 WORK=$(mktemp -d /tmp/pal-options-test.XXXXXX)
 DAEMON_PID=
-fail() { echo "FAIL: $*"; exit 1; }
+SCEN=options_setup
+# One line per scenario (lib.sh e2e_result); a failure ends the run, naming its scenario.
+fail() { e2e_result "$SCEN" 1 "$*"; exit 1; }
+ok() { e2e_result "$SCEN" 0; }
 
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
@@ -91,6 +94,7 @@ secondary = { username = "acme-2", password = "acme-two", algorithms = ["md5"] }
 TOML
 
 # --- start-up refusals: a clear message and an exit code, never a crash
+SCEN=options_startup_refusals
 sed "s/iface=$ACC/iface=pal-t-nonexist/" "$WORK/palisade.toml" >"$WORK/bad_port.toml"
 timeout 30 "$DAEMON" -c "$WORK/bad_port.toml" >"$WORK/bad_port.log" 2>&1; st=$?
 [ "$st" -eq 1 ] || { cat "$WORK/bad_port.log"; fail "a missing interface: exit $st, expected 1"; }
@@ -102,6 +106,7 @@ timeout 30 "$DAEMON" -c "$WORK/bad_cfg.toml" >"$WORK/bad_cfg.log" 2>&1; st=$?
 grep -q "bad_cfg.toml:[0-9]*:[0-9]*: .*10.99.71.1/99" "$WORK/bad_cfg.log" ||
     { cat "$WORK/bad_cfg.log"; fail "a bad address is not reported as file:line:column"; }
 echo "start-up refusals: missing interface (exit 1), bad address (exit 2)"
+ok
 
 # --- daemon
 start_daemon() {  # start_daemon LOG [EAL overrides...]
@@ -146,18 +151,25 @@ send_options() {  # send_options SOURCE_IP LOCAL_PORT CALLS NAME: sipp's exit st
 }
 
 # One worker: known source answered, unknown source ignored.
+SCEN=options_daemon_start
 start_daemon "$WORK/daemon1.log"
+ok
+SCEN=options_known_source_200
 if ! send_options "$PBX_IP" 5070 20 known; then
     tail -40 "$WORK/sipp_known.log"; head -40 "$WORK/known_err.log" 2>/dev/null
     stop_daemon "$WORK/daemon1.log"
     fail "OPTIONS from a known source were not all answered 200"
 fi
 echo "known source: 20 OPTIONS answered 200"
+ok
+SCEN=options_unknown_source_silent
 if send_options "$STRANGER_IP" 5071 3 unknown; then
     stop_daemon "$WORK/daemon1.log"
     fail "OPTIONS from an unknown source were answered"
 fi
 echo "unknown source: no answer"
+ok
+SCEN=options_register_punted
 # REGISTER: punted to the control plane, whose registrar challenges it (401).
 ( cd "$WORK" && timeout 30 ip netns exec "$NS_PBX" sipp -sf "$HERE/scenarios/register_punt.xml" \
     -i "$PBX_IP" -p 5073 -m 3 -r 10 -timeout 20s -nostdin "$OUR_ACC:5060" >"$WORK/sipp_reg.log" 2>&1 ) ||
@@ -169,6 +181,8 @@ answered=$(counter sip_options_answered "$WORK/daemon1.log")
 dropped=$(counter sip_unknown_source_dropped "$WORK/daemon1.log")
 [ "${answered:-0}" -ge 20 ] || fail "sip_options_answered = ${answered:-0}, expected >= 20"
 [ "${dropped:-0}" -ge 3 ] || fail "sip_unknown_source_dropped = ${dropped:-0}, expected >= 3"
+ok
+SCEN=options_two_workers
 
 # Two workers, lcores from the command line (they win over the config's): two af_packet queue
 # pairs per port, OPTIONS steered to their Call-ID's owner. Lcores 1 and 2 share a CPU here.
@@ -184,6 +198,7 @@ stop_daemon "$WORK/daemon2.log"
 answered2=$(counter sip_options_answered "$WORK/daemon2.log")
 handoffs=$(counter handoff_in "$WORK/daemon2.log")
 [ "${answered2:-0}" -ge 20 ] || fail "two workers: sip_options_answered = ${answered2:-0}, expected >= 20"
-echo "PASS: options_test (1 worker: answered $answered, unknown-source drops $dropped;" \
+ok
+echo "options_test (1 worker: answered $answered, unknown-source drops $dropped;" \
      "2 workers: answered $answered2, handoffs ${handoffs:-0})"
 exit 0

@@ -34,7 +34,10 @@ WORK=$(mktemp -d /tmp/pal-registrar-test.XXXXXX)
 SOCK=$WORK/run/palisade.sock
 CLI_GROUP=daemon  # any group that exists: the socket must carry it
 DAEMON_PID=
-fail() { echo "FAIL: $*"; [ -f "$WORK/daemon.log" ] && tail -30 "$WORK/daemon.log"; exit 1; }
+SCEN=registrar_setup
+# One line per scenario (lib.sh e2e_result); a failure ends the run, naming its scenario.
+fail() { e2e_result "$SCEN" 1 "$*"; [ -f "$WORK/daemon.log" ] && tail -30 "$WORK/daemon.log"; exit 1; }
+ok() { e2e_result "$SCEN" 0; }
 
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
@@ -165,7 +168,9 @@ mode=$(stat -c %a "$SOCK")
 group=$(stat -c %G "$SOCK")
 [ "$group" = "$CLI_GROUP" ] || fail "CLI socket group $group, expected $CLI_GROUP ([control] cli_group)"
 echo "daemon started; CLI socket $SOCK (mode $mode, group $group)"
+ok
 
+SCEN=registrar_md5_sipp
 # 1. MD5 with SIPp: 401 then 200, binding visible.
 sipp_run md5 register_auth.xml "$PBX_IP" 5070 acme-1 acme-one 1 ||
     { tail -30 "$WORK/sipp_md5.log"; cat "$WORK/md5_err.log" 2>/dev/null | head -40; fail "SIPp MD5 REGISTER: not 401 then 200"; }
@@ -174,6 +179,8 @@ jcheck "$J" 'j["ok"] and j["count"] == 1'
 jcheck "$J" 'any(r["username"] == "acme-1" and r["trunk"] == "acme" and r["role"] == "primary" and r["ip"] == "'$PBX_IP'" and r["port"] == 5070 and r["source"] == "'$PBX_IP':5070" and 590 <= r["expires_in_s"] <= 600 and r["uri"] == "sip:acme-1@'$PBX_IP':5070" and r["cseq"] == 2 for r in j["registrations"])'
 echo "MD5 (SIPp): 401 then 200; binding acme-1 -> $PBX_IP:5070 in registrations"
 
+ok
+SCEN=registrar_wrong_password
 # 2. A wrong password is refused (acme-2 from the PBX: one failure, below the threshold).
 sipp_run wrong register_wrong.xml "$PBX_IP" 5071 acme-2 not-the-password 1 ||
     { tail -30 "$WORK/sipp_wrong.log"; fail "SIPp wrong password: not refused with 401/403"; }
@@ -181,6 +188,8 @@ J=$(ctl registrations --json)
 jcheck "$J" 'not any(r["username"] == "acme-2" for r in j["registrations"])'
 echo "wrong password: refused, no binding"
 
+ok
+SCEN=registrar_sha256_keepalive
 # 3. SHA-256 with the project's own client (beta accepts SHA-256 only).
 timeout 30 ip netns exec "$NS_PBX" python3 "$HERE/sha256_register.py" "$BETA_IP" 5080 "$OUR_ACC" 5060 beta-1 beta-one 600 3.5 \
     >"$WORK/sha256.log" 2>&1 || { cat "$WORK/sha256.log"; fail "SHA-256 REGISTER"; }
@@ -192,6 +201,8 @@ jcheck "$J" 'any(r["username"] == "beta-1" and r["reachability"] == "up" for r i
 jcheck "$(ctl counters --json)" 'j["keepalive"]["answered"] >= 1 and j["keepalive"]["went_up"] >= 1'
 echo "SHA-256 (sha256_register.py): 401 then 200; binding beta-1 visible; keepalive OPTIONS answered: reachability up"
 
+ok
+SCEN=registrar_expiry
 # 3b. Expiry: beta-2 registers for 2 s; the binding goes away on its own, persistence forgets it.
 timeout 30 ip netns exec "$NS_PBX" python3 "$HERE/sha256_register.py" "$BETA_IP" 5081 "$OUR_ACC" 5060 beta-2 beta-two 2 \
     >"$WORK/sha256_b2.log" 2>&1 || { cat "$WORK/sha256_b2.log"; fail "SHA-256 REGISTER of beta-2"; }
@@ -207,6 +218,8 @@ sleep 0.5  # one group commit
 jcheck "$(ctl counters --json)" 'j["registrar"]["bindings_expired"] >= 1 and j["persistence"]["bindings_removed"] >= 1 and j["persistence"]["commits"] >= 1'
 echo "expiry: beta-2's 2 s binding expired and was removed from persistence"
 
+ok
+SCEN=registrar_cli_trunks
 # 4. trunks / trunk
 J=$(ctl trunks --json) || fail "palisadectl trunks"
 jcheck "$J" 'j["ok"] and [t["id"] for t in j["trunks"]] == ["acme", "beta"]'
@@ -228,6 +241,8 @@ ctl trunk acme >"$WORK/trunk.txt" || fail "palisadectl trunk acme (table)"
 grep -q "acme-1" "$WORK/trunk.txt" || fail "the trunk table does not list acme-1"
 echo "trunks / trunk: JSON fields and the human table checked; unanswered keepalives: acme-1 down, acme fails over to its dialplan"
 
+ok
+SCEN=registrar_cli_failover
 # 5. failover
 J=$(ctl failover acme secondary --json) || fail "palisadectl failover acme secondary"
 jcheck "$J" 'j["ok"] and j["trunk"] == "acme" and j["setting"] == "secondary" and j["effective"] == "secondary" and j["published"] == "secondary"'
@@ -238,6 +253,8 @@ J=$(ctl failover acme auto --json) || fail "palisadectl failover acme auto"
 jcheck "$J" 'j["setting"] == "auto" and j["effective"] == "dialplan"'
 echo "failover: forced secondary, bad mode refused, back to auto (dialplan: the primary is down)"
 
+ok
+SCEN=registrar_unregister_star
 # 6. Unregister with Contact: * and Expires: 0.
 sipp_run star register_star.xml "$PBX_IP" 5072 acme-1 acme-one 1 ||
     { tail -30 "$WORK/sipp_star.log"; fail "SIPp REGISTER * Expires 0: not 401 then 200"; }
@@ -245,6 +262,8 @@ J=$(ctl registrations --json)
 jcheck "$J" 'not any(r["username"] == "acme-1" for r in j["registrations"]) and j["count"] == 1'
 echo "Contact: * Expires: 0: acme-1 unregistered"
 
+ok
+SCEN=registrar_brute_force_block
 # 7. Brute force: the attacker fails 3 times (threshold 3) and is blocked.
 sipp_run attack register_wrong.xml "$ATTACKER_IP" 5073 acme-1 guess 3 >/dev/null 2>&1
 J=$(ctl blocked --json) || fail "palisadectl blocked"
@@ -252,6 +271,8 @@ jcheck "$J" 'j["ok"] and j["count"] >= 1 and any(b["ip"] == "'$ATTACKER_IP'" and
 jcheck "$J" 'not any(b["ip"] == "'$PBX_IP'" for b in j["blocked"])'
 echo "brute force: $ATTACKER_IP blocked after 3 failures"
 
+ok
+SCEN=registrar_cli_status_counters
 # 8. status / counters / calls
 J=$(ctl status --json) || fail "palisadectl status"
 jcheck "$J" 'j["ok"] and j["uptime_s"] >= 0 and len(j["ports"]) == 2 and j["ports"][0]["name"] == "access" and len(j["workers"]) == 1 and 0 <= j["workers"][0]["busy_pct"] <= 100 and "packets_per_s" in j and "calls_per_s" in j and j["registrations"] == 1 and j["blocked"] >= 1 and "sip_unknown_source_dropped" in j["drops"] and j["trunks"] == 2'
@@ -273,6 +294,8 @@ grep -q "^registrar  *r200 " "$WORK/counters.txt" || fail "the counters table ha
 for f in status trunks regs blocked; do echo "--- palisadectl $f"; cat "$WORK/$f.txt"; done
 echo "status / counters / calls: JSON fields and human tables checked"
 
+ok
+SCEN=registrar_cli_reload
 # 9. reload: a good file (new limit) is published; a bad one is refused and changes nothing.
 write_config "$WORK/palisade.toml" 150
 J=$(ctl reload --json) || fail "palisadectl reload of a good file: $J"
@@ -293,6 +316,8 @@ jcheck "$(ctl registrations --json)" 'j["count"] == 1'
 cp "$WORK/good.toml" "$WORK/palisade.toml"
 echo "reload: good file published (calls_per_hour 150), bad file refused with file:line:column, nothing changed"
 
+ok
+SCEN=registrar_cli_bad_request
 # 10. a bad request on the socket is answered, not a crash.
 R=$(printf 'frobnicate\n' | timeout 5 python3 -c '
 import socket,sys
@@ -301,6 +326,8 @@ jcheck "$R" 'not j["ok"] and "frobnicate" in j["error"]'
 kill -0 "$DAEMON_PID" || fail "the daemon died on a bad request"
 echo "bad request: answered with an error"
 
+ok
+SCEN=registrar_sighup_reopen
 # 11. SIGHUP reopens the call-record file (logrotate: move, then HUP).
 mv "$WORK/calls.jsonl" "$WORK/calls.jsonl.1" || fail "no call-record file at $WORK/calls.jsonl"
 kill -HUP "$DAEMON_PID"
@@ -309,6 +336,8 @@ for _ in $(seq 1 40); do [ -f "$WORK/calls.jsonl" ] && break; sleep 0.05; done
 jcheck "$(ctl counters --json)" 'j["call_records"]["reopens"] == 1'
 echo "SIGHUP: call-record file reopened"
 
+ok
+SCEN=registrar_sigkill_restart
 # 12. SIGKILL while REGISTERs flow, then restart: every binding confirmed (200) more than one
 # second before the kill is back, with at least the expiry of its last such refresh.
 jcheck "$(ctl registrations --json)" 'j["count"] == 1 and j["registrations"][0]["username"] == "beta-1"'
@@ -352,6 +381,8 @@ sys.exit(1 if lost or stale or not want else 0)
 PY
 echo "SIGKILL during a REGISTER flood ($confirmed confirmed) and restart: nothing older than 1 s lost (stale socket: \"nobody listening\", exit 3)"
 
+ok
+SCEN=registrar_not_running_message
 # --- stop; then the clear message
 kill -INT "$DAEMON_PID"
 for _ in $(seq 1 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
@@ -364,5 +395,5 @@ ctl status >"$WORK/down.txt" 2>&1; st=$?
 grep -qx "palisadectl: palisade is not running (no socket at $SOCK)" "$WORK/down.txt" ||
     { cat "$WORK/down.txt"; fail "no clear 'not running' message"; }
 echo "daemon stopped: palisadectl says \"palisade is not running (no socket at $SOCK)\", exit 3"
-echo "PASS: registrar_test"
+ok
 exit 0
