@@ -141,74 +141,75 @@ void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
     const std::size_t total = std::min(reqs.size(), out.size());
     const std::uint64_t now_s = now.seconds();
     const DestPolicies& dest = snap.destinations();
-    // The burst goes through in stages, each stage over every call, and each stage prefetches
-    // what the next one reads: so the burst pays about one memory latency per stage instead of
+    // The burst goes through in stages, each over every call, each prefetching what a later
+    // one reads, and the light memory stages first so that the checks' computation covers the
+    // latency of the last misses: the burst pays about one memory latency per stage instead of
     // one per dependent read per call (bench/policy_bench.cpp BM_OutboundBurst).
-    //   0. trunk records
-    //   1. checks 1..4 and patterns; prefetch the limits line, the window ring record and the
-    //      destination index entry
-    //   2. read the index entry; prefetch its bucket
-    //   3. destination verdict from the bucket (or a batched trie walk), then limits (5..8)
+    //   A. prefetch the trunk records
+    //   B. read them; prefetch the limits line, the window ring record, the destination index
+    //      entry (computed from the Request-URI whether or not the call passes the checks)
+    //   C. read the index entries; prefetch their buckets
+    //   D. checks 1..4 and patterns (computation)
+    //   E. destination verdicts from the buckets (or a batched trie walk)
+    //   F. limits, checks 5..8, in order (locked instructions: kept apart from the reads above)
     enum Step : std::uint8_t { kDone, kVerdict, kEntry, kWalk };
     for (std::size_t base = 0; base < total; base += kChunk) {
         const std::size_t n = std::min(kChunk, total - base);
         const OutboundRequest* rq = reqs.data() + base;
         Outcome* oc = out.data() + base;
+        for (std::size_t i = 0; i < n; ++i)
+            if (rq[i].trunk < snap.trunk_count()) __builtin_prefetch(&snap.trunk(rq[i].trunk));
+        const std::uint32_t* entry[kChunk];
         for (std::size_t i = 0; i < n; ++i) {
-            if (rq[i].trunk >= snap.trunk_count()) continue;
-            __builtin_prefetch(&snap.trunk(rq[i].trunk));  // one line (snapshot.hpp)
+            entry[i] = nullptr;
+            const OutboundRequest& req = rq[i];
+            if (req.trunk >= snap.trunk_count()) continue;
+            const TrunkRecord& tr = snap.trunk(req.trunk);
+            limits.prefetch(tr.limit_slot, now_s);
+            if (req.ruri_user.size() < 2 || req.ruri_user[0] != '+' || !dest.has_prefixes(tr.policy)) continue;
+            entry[i] = dest.prefix_entry(tr.policy, req.ruri_user);
+            if (entry[i] != nullptr) __builtin_prefetch(entry[i]);
+        }
+        std::uint32_t ent[kChunk];
+        for (std::size_t i = 0; i < n; ++i) {
+            if (entry[i] == nullptr) continue;
+            ent[i] = *entry[i];
+            dest.prefetch_prefix_bucket(ent[i]);
         }
         Step step[kChunk];
-        const std::uint32_t* entry[kChunk];
-        std::uint32_t ent[kChunk];
         DestVerdict verdict[kChunk];
+        DigitTrie::BatchItem walk[kChunk];
+        std::uint8_t walk_of[kChunk];
+        std::size_t walks = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const OutboundRequest& req = rq[i];
             step[i] = kDone;
             if (pre_checks(snap, limits, req, oc[i])) continue;
-            const TrunkRecord& tr = snap.trunk(req.trunk);
-            limits.prefetch(tr.limit_slot, now_s);
-            const std::uint32_t pol = tr.policy;
+            const std::uint32_t pol = snap.trunk(req.trunk).policy;
             step[i] = kVerdict;
             if (dest.match_patterns(pol, req.ruri_user, scratch.get(), verdict[i])) continue;
             if (!dest.has_prefixes(pol)) {
                 verdict[i] = dest.from_prefix(pol, DigitTrie::Match{});
                 continue;
             }
-            entry[i] = dest.prefix_entry(pol, req.ruri_user);
-            if (entry[i] == nullptr) {
-                step[i] = kWalk;
+            if (entry[i] != nullptr) {
+                step[i] = kEntry;
                 continue;
             }
-            __builtin_prefetch(entry[i]);
-            step[i] = kEntry;
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            if (step[i] != kEntry) continue;
-            ent[i] = *entry[i];
-            dest.prefetch_prefix_bucket(ent[i]);
-        }
-        // Numbers the index does not take (shorter than its stride): the trie, as one batch.
-        DigitTrie::BatchItem walk[kChunk];
-        std::uint8_t walk_of[kChunk];
-        std::size_t walks = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (step[i] != kWalk) continue;
+            // Numbers the index does not take (shorter than its stride): the trie, as one batch.
             walk_of[walks] = static_cast<std::uint8_t>(i);
-            walk[walks].root = dest.prefix_root(snap.trunk(rq[i].trunk).policy);
-            walk[walks].digits = rq[i].ruri_user.substr(1);
+            walk[walks].root = dest.prefix_root(pol);
+            walk[walks].digits = req.ruri_user.substr(1);
             ++walks;
+            step[i] = kWalk;
         }
         if (walks != 0) {
             dest.trie().longest_batch(std::span<DigitTrie::BatchItem>(walk, walks));
             for (std::size_t w = 0; w < walks; ++w) {
                 const std::size_t i = walk_of[w];
                 verdict[i] = dest.from_prefix(snap.trunk(rq[i].trunk).policy, walk[w].match);
-                step[i] = kVerdict;
             }
         }
-        // Verdicts first, limits after: the locked instructions of the admissions would
-        // otherwise sit between the bucket reads.
         for (std::size_t i = 0; i < n; ++i) {
             if (step[i] != kEntry) continue;
             const std::uint32_t pol = snap.trunk(rq[i].trunk).policy;
