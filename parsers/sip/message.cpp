@@ -221,6 +221,70 @@ inline const char* find_line_break(const char* p, const char* end) noexcept {
     return p;
 }
 
+// Line-break index of the header section: one 64-bit mask of the CR and LF octets of a
+// 64-octet block, computed once per block and consumed line by line (the structural index of
+// simdjson). A line end then costs a mask, a shift and a tzcnt instead of a search of up to 64
+// octets from every value start (bench/parser_bench.cpp BM_Frame/palisade/*). Blocks are not
+// aligned: a block starts where the first query beyond the previous one falls. The last,
+// partial block is read from a zero-padded copy (NUL is not a line break), so nothing is read
+// past the datagram.
+class BreakIndex {
+public:
+    BreakIndex(const char* start, const char* end) noexcept : block_(start), end_(end) {
+        load();
+    }
+    // First CR or LF at or after q (q >= the first block's start), or end.
+    const char* next(const char* q) noexcept {
+        for (;;) {
+            const auto off = static_cast<std::size_t>(q - block_);
+            if (off < 64) {
+                const std::uint64_t m = bits_ & (~std::uint64_t{0} << off);
+                if (m != 0) return block_ + __builtin_ctzll(m);
+                block_ += 64;
+                q = block_;   // none here: go on from the next block
+            } else {
+                block_ = q;
+            }
+            if (block_ >= end_) {
+                block_ = end_;
+                bits_ = 0;
+                return end_;
+            }
+            load();
+        }
+    }
+
+private:
+    void load() noexcept {
+#if defined(__SSE2__)
+        bits_ = end_ - block_ >= 64 ? mask64(block_) : tail_mask(block_, end_);
+#else
+        bits_ = 0;
+        const std::size_t n = end_ - block_ < 64 ? static_cast<std::size_t>(end_ - block_) : 64;
+        for (std::size_t i = 0; i < n; ++i)
+            if (block_[i] == '\r' || block_[i] == '\n') bits_ |= std::uint64_t{1} << i;
+#endif
+    }
+#if defined(__SSE2__)
+    // The last, partial block: once per message at most, out of line.
+    [[gnu::noinline, gnu::cold]] static std::uint64_t tail_mask(const char* p,
+                                                                const char* end) noexcept {
+        alignas(16) char pad[64] = {};
+        std::memcpy(pad, p, static_cast<std::size_t>(end - p));
+        return mask64(pad);
+    }
+    static std::uint64_t mask64(const char* p) noexcept {
+        return static_cast<std::uint64_t>(line_break_mask16(p)) |
+               static_cast<std::uint64_t>(line_break_mask16(p + 16)) << 16 |
+               static_cast<std::uint64_t>(line_break_mask16(p + 32)) << 32 |
+               static_cast<std::uint64_t>(line_break_mask16(p + 48)) << 48;
+    }
+#endif
+    const char* block_;
+    const char* end_;
+    std::uint64_t bits_ = 0;
+};
+
 // End of a header name: the first ':', SP, HTAB, CR or LF in [p, end), or end.
 inline const char* scan_name(const char* p, const char* end) noexcept {
     while (p < end && *p != ':' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') ++p;
@@ -460,7 +524,57 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
     // a line starting with SP / HTAB continues the previous field (RFC 3261 §7.3.1).
     const char* p = e + 2;
     bool have_cl = false;
+    BreakIndex breaks(p, end);
     for (;;) {
+#if defined(__SSE2__)
+        // Fast path: the usual line, "Name: value" + CRLF, name known or a token of at most 15
+        // octets, one SP after the colon, no fold, the line well inside the datagram. It
+        // either frames the whole line exactly as the general code below would and continues,
+        // or touches nothing and leaves the line (empty line, folds, odd spacing, long names,
+        // errors, the datagram's last 32 octets) to the general code.
+        if (end - p >= 32 && static_cast<unsigned char>(*p) > ' ') {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const auto stop = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')))),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')))));
+            const auto name_len = static_cast<std::size_t>(__builtin_ctz(stop | 0x10000u));
+            const char* const q = p + name_len + 2;   // the value's first octet
+            if (name_len < 16 && q[-2] == ':' && q[-1] == ' ' &&
+                static_cast<unsigned char>(*q) > ' ') {
+                const HeaderId id = name_len >= 2 ? classify_name16(p, name_len, v)
+                                                  : classify_name(p, 1);
+                const char* const le = breaks.next(p);
+                if ((id != HeaderId::unknown || is_token(std::string_view(p, name_len))) &&
+                    end - le >= 3 && le[0] == '\r' && le[1] == '\n' && le[2] != ' ' &&
+                    le[2] != '\t' && header_count_ < kMaxHeaders &&
+                    id != HeaderId::content_length) {
+                    const char* value_end = le;
+                    while (static_cast<unsigned char>(value_end[-1]) <= ' ' &&
+                           (value_end[-1] == ' ' || value_end[-1] == '\t'))
+                        --value_end;   // stops at *q, which is visible
+                    const auto index = static_cast<std::uint8_t>(header_count_++);
+                    HeaderField& f = fields_[index];
+                    f.id = id;
+                    f.name = std::string_view(p, name_len);
+                    f.value = std::string_view(q, static_cast<std::size_t>(value_end - q));
+                    f.line = std::string_view(p, static_cast<std::size_t>(le + 2 - p));
+                    const auto k = static_cast<std::size_t>(id);
+                    next_[index] = kNone;
+                    if (first_[k] == kNone)
+                        first_[k] = index;
+                    else
+                        next_[last_[k]] = index;
+                    last_[k] = index;
+                    ++count_[k];
+                    p = le + 2;
+                    continue;
+                }
+            }
+        }
+#endif
         if (p == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
         const char c = *p;
         if (static_cast<unsigned char>(c) <= ' ') {   // one compare for every name's first octet
@@ -543,7 +657,7 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
         const char* const value_begin = q;
         // The field ends at the first CRLF not followed by SP / HTAB.
         for (;;) {
-            e = line_break != nullptr ? line_break : find_line_break(q, end);
+            e = line_break != nullptr ? line_break : breaks.next(q);
             line_break = nullptr;
             if (e == end) return fail(ParseStatus::incomplete, Reason::headers_unterminated);
             if (*e != '\r') return fail(ParseStatus::malformed, Reason::bad_line_ending);
