@@ -37,7 +37,7 @@ out_deny_pattern_403 out_rate_503 out_hourly_403 out_concurrent_503 out_g729_onl
 out_g729_pcma_forwarded_pcma out_t38_reinvite_488 out_require_100rel_420 out_max_forwards_483
 in_did_number in_did_second in_did_range in_unknown_did_404 in_nat_pbx in_primary_down_secondary
 in_503_secondary in_486_no_failover in_none_registered_dialplan in_concurrent_dialplan
-in_cancel_ringing in_privacy_id_to_pbx
+in_cancel_ringing in_privacy_id_to_pbx ua_baresip_outbound_call ua_baresip_inbound_call
 dlg_session_expired_bye dlg_session_refreshed dlg_max_duration dlg_calls_recorded
 pkt_fragmented_invite pkt_fragmented_response rob_rfc4475
 "
@@ -59,12 +59,13 @@ ATTACKER_IP=10.77.1.12 # inside acme's subnet: guesses passwords
 GLOBEX_IP=10.77.1.20   # globex's PBX (10.77.1.16/29): never registers (failover dialplan)
 LIMITS_IP=10.77.1.25   # the PBX of the limit trunks rate, hourly, conc, shorty (10.77.1.24/29)
 SHA_IP=10.77.1.57      # trunk sha (10.77.1.56/29), SHA-256-only accounts
+BARESIP_IP=10.77.1.50  # trunk bare (10.77.1.48/29): baresip, MD5 (libre does MD5 only)
 STRANGER_IP=10.77.1.100  # on-link, in no trunk's subnets
 GATEWAY_IP=10.77.1.254   # the access side's "router": catches replies to off-link Via hosts
 NAT_PBX_IP=$LAN_PREFIX.10
 CORE_A=$CORE_PREFIX.10
 CORE_B=$CORE_PREFIX.11
-PBX_ADDRS="$ACME1_IP $ACME2_IP $ATTACKER_IP $GLOBEX_IP $LIMITS_IP $SHA_IP $STRANGER_IP $GATEWAY_IP"
+PBX_ADDRS="$ACME1_IP $ACME2_IP $ATTACKER_IP $GLOBEX_IP $LIMITS_IP $SHA_IP $BARESIP_IP $STRANGER_IP $GATEWAY_IP"
 CORE_ADDRS="$CORE_A $CORE_B"
 
 WORK=$(mktemp -d /tmp/pe-spec-test.XXXXXX)
@@ -253,6 +254,16 @@ caller_ids = ["+31206660001"]
 policy = "std"
 primary = { username = "sha-1", password = "sha-one", algorithms = ["sha256"] }
 secondary = { username = "sha-2", password = "sha-two", algorithms = ["sha256"] }
+
+# baresip registers its AOR's user, which is also its From: an E.164 username.
+[[trunks]]
+id = "bare"
+subnets = ["10.77.1.48/29"]
+dids = ["+31205550001"]
+caller_ids = ["+31205550001"]
+policy = "std"
+primary = { username = "+31205550001", password = "bare-one", algorithms = ["md5"] }
+secondary = { username = "+31205550002", password = "bare-two", algorithms = ["md5"] }
 TOML
 "$CTL" check "$WORK/palisade.toml" >"$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; die "the test config does not validate"; }
 
@@ -760,6 +771,56 @@ s_rob_rfc4475() {
     out_ok rob_after '^INVITE' 'NEVER-MATCHES-x9' +4930123456 || why "no call completes after the torture messages: $SCEN_WHY"
 }
 
+# ================================ real user agent: baresip ================================
+# Debian's baresip-core, headless: its own config directory (-f), modules account, menu (dial,
+# hangup), ctrl_tcp (commands from baresip_ctl.py), g711, ausine/aufile as sound devices.
+BS_CTL=127.0.0.1:4444
+s_ua_baresip_register() {
+    command -v baresip >/dev/null || why "baresip is not installed (scripts/setup.sh)" || return 1
+    local d="$WORK/baresip"
+    mkdir -p "$d"
+    cat >"$d/config" <<CFG
+poll_method		epoll
+sip_listen		$BARESIP_IP:5070
+audio_player		aufile,$d/played.wav
+audio_source		ausine,440
+audio_alert		aufile,$d/alert.wav
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			ausine.so
+module			aufile.so
+module_app		account.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		$BS_CTL
+CFG
+    # answermode=auto: inbound calls are answered at once; PCMA then PCMU, telephone-event is
+    # offered by baresip itself (RFC 2833 DTMF).
+    echo "<sip:+31205550001@$OUR_ACC>;auth_pass=bare-one;answermode=auto;regint=600;audio_codecs=PCMA,PCMU" >"$d/accounts"
+    : >"$d/contacts"
+    ( cd "$d" && exec timeout 900 ip netns exec "$T-pbx" baresip -f "$d" -v >"$WORK/baresip.log" 2>&1 ) &
+    BG_PIDS+=($!)
+    wait_ctl 150 'any(r["username"] == "+31205550001" and r["ip"] == "'$BARESIP_IP'" for r in j["registrations"])' registrations ||
+        why "baresip did not register: $(grep -i "regist\|401\|error" "$WORK/baresip.log" | tail -2 | tr '\n' ' ')"
+}
+s_ua_baresip_outbound() {
+    core_uas ua_bs_out_core "$CORE_A" 'm=audio [0-9]+ RTP/AVP( 8| 0)+ 101' 'NEVER-MATCHES-x9'
+    sleep 0.3
+    timeout 30 ip netns exec "$T-pbx" python3 "$HERE/baresip_ctl.py" "$BS_CTL" 15 dial "sip:+4930123456@$OUR_ACC" CALL_ESTABLISHED \
+        >"$WORK/bs_dial.log" 2>&1 || why "baresip's call was not established: $(tail -1 "$WORK/bs_dial.log")" || return 1
+    sleep 1
+    timeout 30 ip netns exec "$T-pbx" python3 "$HERE/baresip_ctl.py" "$BS_CTL" 10 hangup "" CALL_CLOSED >>"$WORK/bs_dial.log" 2>&1
+    core_uas_wait ua_bs_out_core || why "the core: $(sipp_why ua_bs_out_core)" || return 1
+    grep -q "^a=rtpmap:101 telephone-event/8000" "$WORK/ua_bs_out_core.msg" || why "no telephone-event in the offer the core got" || return 1
+    settled
+}
+s_ua_baresip_inbound() {
+    inbound ua_bs_in "$SC/core_uac_call.xml" +31205550001 || why "$(sipp_why ua_bs_in)" || return 1
+    # the 200 that reached the core: G.711 (checked by the scenario) and telephone-event
+    grep -q "^a=rtpmap:[0-9]* telephone-event/8000" "$WORK/ua_bs_in.msg" || why "no telephone-event in baresip's answer" || return 1
+    settled
+}
+
 # ================================ captures ================================
 s_topology_hidden() {
     topo_capture_stop
@@ -786,6 +847,7 @@ scenario options_known_200 s_options_known
 scenario options_unknown_dropped s_options_unknown
 scenario reg_stale_nonce s_reg_stale_nonce
 scenario keepalive_down_up s_keepalive_down_up
+scenario ua_baresip_register s_ua_baresip_register
 
 scenario out_call_407_200 s_out_call
 scenario out_unknown_source_silent s_out_unknown_source
@@ -819,6 +881,8 @@ scenario in_privacy_id_to_pbx s_in_privacy
 scenario in_none_registered_dialplan s_in_none_registered
 scenario in_primary_down_secondary s_in_primary_down
 scenario in_concurrent_dialplan s_in_concurrent
+scenario ua_baresip_outbound_call s_ua_baresip_outbound
+scenario ua_baresip_inbound_call s_ua_baresip_inbound
 
 scenario dlg_session_expired_bye s_dlg_session_expired
 scenario dlg_session_refreshed s_dlg_session_refreshed
