@@ -117,6 +117,7 @@ struct Action {
     TxId tx{};
     TxId server{};  ///< deliver_response / timed_out: the server transaction it serves
     Endpoint to{};  ///< send: destination
+    std::uint16_t iface = 0;  ///< send: interface of the transaction (given to on_request/forward)
     int code =
         0;  ///< deliver_response: status code; send: status code of a response, 0 for a request
     std::string_view data{};

@@ -193,6 +193,7 @@ std::uint32_t TransactionTable::create(TxKind kind, std::string_view key,
     t.interval = 0;
     t.last_code = 0;
     t.peer = {};
+    t.iface = 0;
     t.retx = {};
     t.timeout = {};
     t.timer_c = {};
@@ -254,6 +255,7 @@ void TransactionTable::send_slot(std::uint32_t i, int code, ActionList& out) noe
     a.kind = ActionKind::send;
     a.tx = id_of(i);
     a.to = t.peer;
+    a.iface = t.iface;
     a.code = code;
     a.data = slot(i);
     out.push(a);
@@ -315,7 +317,7 @@ std::string_view TransactionTable::make_branch(std::span<char> out,
 
 RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::Validated& v,
                                             Endpoint reply_to, std::uint64_t now_ms,
-                                            ActionList& out) noexcept {
+                                            ActionList& out, std::uint16_t iface) noexcept {
     begin(now_ms, out);
     const sip::Method m = msg.method();
     KeyBuf k;
@@ -374,6 +376,7 @@ RequestVerdict TransactionTable::on_request(const sip::Message& msg, const sip::
     if (i == kNil) return RequestVerdict::table_full;
     Tx& t = txs_[i];
     t.peer = reply_to;
+    t.iface = iface;
 
     if (invite) {
         t.state = TxState::proceeding;
@@ -514,6 +517,7 @@ bool TransactionTable::respond_now(TxId server, std::string_view response, int c
         a.kind = ActionKind::send;
         a.tx = server;
         a.to = t.peer;
+        a.iface = t.iface;
         a.code = code;
         a.data = bytes;
         out.push(a);
@@ -587,7 +591,7 @@ bool TransactionTable::respond_now(TxId server, std::string_view response, int c
 
 TxId TransactionTable::forward(TxId server, std::string_view request, sip::Method method,
                                std::string_view branch, Endpoint to, std::uint64_t now_ms,
-                               ActionList& out) noexcept {
+                               ActionList& out, std::uint16_t iface) noexcept {
     begin(now_ms, out);
     std::uint32_t parent = kNil;
     if (server.valid()) {
@@ -620,6 +624,7 @@ TxId TransactionTable::forward(TxId server, std::string_view request, sip::Metho
     if (i == kNil) return {};
     Tx& t = txs_[i];
     t.peer = to;
+    t.iface = iface;
     store(i, request);
     t.interval = timers_.t1_ms;
     if (invite) {
@@ -706,6 +711,7 @@ void TransactionTable::send_cancel(std::uint32_t c, ActionList& out) noexcept {
     ct.state = TxState::trying;
     ct.flags = kInternal;  // its responses stay here: a proxy does not forward them (§16.10)
     ct.peer = txs_[c].peer;
+    ct.iface = txs_[c].iface;
     ct.interval = timers_.t1_ms;
     store(i, {scratch_.data(), size});
     arm(i, ct.retx, TimerId::e, ct.interval);

@@ -101,8 +101,11 @@ class TransactionTable {
     /// transactions (§17.2.3: top Via branch + sent-by + method, ACK and CANCEL as described in
     /// RFC 3261 §17.2.3 and §9.2; requests without the z9hG4bK cookie by the RFC 2543 fallback
     /// key Call-ID + From tag + CSeq number + sent-by + branch). Fires due timers first.
+    /// `iface` (the arrival interface) is kept with a new server transaction and named in every
+    /// `send` action it produces.
     RequestVerdict on_request(const sip::Message& msg, const sip::Validated& v, Endpoint reply_to,
-                              std::uint64_t now_ms, ActionList& out) noexcept;
+                              std::uint64_t now_ms, ActionList& out,
+                              std::uint16_t iface = 0) noexcept;
 
     /// Sends a response on server transaction `server` (the core logic's answer, or a response
     /// it forwards upstream): stored for retransmission, state machine advanced. False (and
@@ -121,8 +124,10 @@ class TransactionTable {
     /// worker originates itself). The request is copied into the transaction's slot. Returns an
     /// invalid id (and counts why) when the table is full, the request is larger than a slot,
     /// or `server` is stale or was cancelled.
+    /// `iface`: the interface it leaves on (named in its `send` actions).
     TxId forward(TxId server, std::string_view request, sip::Method method, std::string_view branch,
-                 Endpoint to, std::uint64_t now_ms, ActionList& out) noexcept;
+                 Endpoint to, std::uint64_t now_ms, ActionList& out,
+                 std::uint16_t iface = 0) noexcept;
 
     /// A response received from the network (parsed and validated): matched by top Via branch
     /// and CSeq method (§17.1.3).
@@ -166,6 +171,7 @@ class TransactionTable {
         TxState state = TxState::free;
         std::uint8_t flags = 0;
         std::uint16_t key_len = 0;
+        std::uint16_t iface = 0;  // interface it sends on (arrival for server, outgoing for client)
         std::uint32_t generation = 0;
         std::uint32_t hash = 0;
         std::uint32_t slot_len = 0;
