@@ -328,6 +328,8 @@ void BM_DestMatch_Index(benchmark::State& state) {
     state.counters["bytes"] = static_cast<double>(index.bytes());
     state.counters["stride"] = ref.stride;
     state.counters["fallback_blocks"] = static_cast<double>(index.fallback_blocks());
+    state.counters["inline_blocks"] = static_cast<double>(index.inline_blocks());
+    state.counters["buckets"] = static_cast<double>(index.bucket_count());
 }
 
 struct HsLongest {

@@ -111,7 +111,7 @@ Outcome decide_outbound(const PolicySnapshot& snap, LimitsTable& limits,
                         Instant now) noexcept {
     Outcome o;
     const DestPolicies& dest = snap.destinations();
-    const std::uint32_t* entry = nullptr;
+    const PrefixIndex::Entry* entry = nullptr;
     if (req.trunk < snap.trunk_count()) {
         // Start the independent cache misses of the later steps now (limits line, caller-ID
         // set, destination index entry, subnets) so that they overlap.
@@ -159,7 +159,7 @@ void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
         Outcome* oc = out.data() + base;
         for (std::size_t i = 0; i < n; ++i)
             if (rq[i].trunk < snap.trunk_count()) __builtin_prefetch(&snap.trunk(rq[i].trunk));
-        const std::uint32_t* entry[kChunk];
+        const PrefixIndex::Entry* entry[kChunk];
         for (std::size_t i = 0; i < n; ++i) {
             entry[i] = nullptr;
             const OutboundRequest& req = rq[i];
@@ -170,12 +170,8 @@ void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
             entry[i] = dest.prefix_entry(tr.policy, req.ruri_user);
             if (entry[i] != nullptr) __builtin_prefetch(entry[i]);
         }
-        std::uint32_t ent[kChunk];
-        for (std::size_t i = 0; i < n; ++i) {
-            if (entry[i] == nullptr) continue;
-            ent[i] = *entry[i];
-            dest.prefetch_prefix_bucket(ent[i]);
-        }
+        for (std::size_t i = 0; i < n; ++i)
+            if (entry[i] != nullptr) dest.prefetch_prefix_bucket(*entry[i]);
         Step step[kChunk];
         DestVerdict verdict[kChunk];
         DigitTrie::BatchItem walk[kChunk];
@@ -213,7 +209,7 @@ void decide_outbound_burst(const PolicySnapshot& snap, LimitsTable& limits,
         for (std::size_t i = 0; i < n; ++i) {
             if (step[i] != kEntry) continue;
             const std::uint32_t pol = snap.trunk(rq[i].trunk).policy;
-            verdict[i] = dest.from_prefix(pol, dest.prefix_resolve(pol, ent[i], rq[i].ruri_user));
+            verdict[i] = dest.from_prefix(pol, dest.prefix_resolve(pol, *entry[i], rq[i].ruri_user));
         }
         for (std::size_t i = 0; i < n; ++i) {
             if (step[i] == kDone) continue;

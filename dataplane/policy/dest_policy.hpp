@@ -102,11 +102,11 @@ public:
     // The prefix step of match() in two memory reads, for burst processing: prefix_entry()
     // names the index entry to prefetch (null: this number takes the trie walk at prefix_root),
     // prefetch_prefix_bucket() the bucket it points to, prefix_resolve() the longest match.
-    [[nodiscard]] const std::uint32_t* prefix_entry(std::uint32_t policy, std::string_view number) const noexcept {
+    [[nodiscard]] const PrefixIndex::Entry* prefix_entry(std::uint32_t policy, std::string_view number) const noexcept {
         return index_.entry(policies_[policy].index, number.substr(1));
     }
-    void prefetch_prefix_bucket(std::uint32_t entry) const noexcept { index_.prefetch_bucket(entry); }
-    [[nodiscard]] DigitTrie::Match prefix_resolve(std::uint32_t policy, std::uint32_t entry,
+    void prefetch_prefix_bucket(const PrefixIndex::Entry& entry) const noexcept { index_.prefetch_bucket(entry); }
+    [[nodiscard]] DigitTrie::Match prefix_resolve(std::uint32_t policy, const PrefixIndex::Entry& entry,
                                                   std::string_view number) const noexcept {
         return index_.resolve(policies_[policy].index, entry, number.substr(1), trie_);
     }

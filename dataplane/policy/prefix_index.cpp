@@ -36,20 +36,20 @@ struct PrefixIndex::Builder {
         std::uint8_t length;
     };
 
-    std::uint32_t fallback(std::uint32_t node, DigitTrie::Match base) {
+    Entry fallback(std::uint32_t node, DigitTrie::Match base) {
         const std::uint32_t off = ix.place(1);
         if (off > kOffsetMask) {
             overflow = true;
-            return 0;
+            return {};
         }
         ix.words_[off] = std::uint64_t{node} | (std::uint64_t{base.value} << 32) |
                          (std::uint64_t{base.length} << 40);
         ++ix.fallbacks_;
-        return kBucketBit | off;
+        return Entry{kBucketBit | off};
     }
 
     // The entry of the block whose first D digits lead to trie node `x`.
-    std::uint32_t block(std::uint32_t x, DigitTrie::Match base) {
+    Entry block(std::uint32_t x, DigitTrie::Match base) {
         const unsigned D = ref.stride;
         const unsigned L = ref.max_len;
         std::vector<Interval> iv;
@@ -77,7 +77,7 @@ struct PrefixIndex::Builder {
             }
         }
         const std::uint16_t base_code = code(base);
-        if (iv.empty()) return base_code;
+        if (iv.empty()) return Entry{base_code};
         // Elementary boundaries and the answer from each one on: the longest interval holding it.
         std::vector<std::uint64_t> points;
         points.reserve(iv.size() * 2);
@@ -104,19 +104,29 @@ struct PrefixIndex::Builder {
             answers.push_back(a);
         }
         const auto m = static_cast<unsigned>(keys.size());
-        if (m == 0) return base_code;
+        if (m == 0) return Entry{base_code};
+        // Up to two boundaries inline in the entry, when the keys fit 32 bits (11^9 < 2^32).
+        if (m <= 2 && L - D <= 9) {
+            Entry e{static_cast<std::uint32_t>(base_code) | (m << 16)};
+            for (unsigned i = 0; i < m; ++i) {
+                e.k[i] = static_cast<std::uint32_t>(keys[i]);
+                e.a[i] = answers[i + 1];
+            }
+            ++ix.inline_;
+            return e;
+        }
         if (m > kMaxBoundaries) return fallback(x, base);
         const unsigned words = m + (m + 1 + 3) / 4;
         const std::uint32_t off = ix.place(words);
         if (off > kOffsetMask) {
             overflow = true;
-            return 0;
+            return {};
         }
         std::uint64_t* b = ix.words_.data() + off;
         for (unsigned i = 0; i < m; ++i) b[i] = keys[i];
         std::memcpy(reinterpret_cast<char*>(b + m), answers.data(), answers.size() * sizeof(std::uint16_t));
         ++ix.buckets_;
-        return kBucketBit | (m << kCountShift) | off;
+        return Entry{kBucketBit | (m << kCountShift) | off};
     }
 
     // Fills the table entries below trie node `node` at `depth` (block index prefix `idx`).
@@ -131,7 +141,7 @@ struct PrefixIndex::Builder {
             const std::uint32_t sub = idx * 10 + d;
             const std::uint32_t c = trie.child(node, d);
             if (c == DigitTrie::kNoChild) {
-                std::fill_n(ix.table_.begin() + ref.table + sub * span, span, code(best));
+                std::fill_n(ix.table_.begin() + ref.table + sub * span, span, Entry{code(best)});
                 continue;
             }
             const DigitTrie::Node& n = trie.node(c);
@@ -181,7 +191,7 @@ PrefixIndex::Ref PrefixIndex::add(const DigitTrie& trie, std::uint32_t root) {
     if (table_.size() + blocks > 0xffffffffu) return {};
     Builder b{*this, trie, Ref{static_cast<std::uint32_t>(table_.size()), static_cast<std::uint8_t>(D),
                                static_cast<std::uint8_t>(lmax)}};
-    table_.resize(table_.size() + blocks, 0);
+    table_.resize(table_.size() + blocks);
     b.fill(root, 0, 0, DigitTrie::Match{});
     if (b.overflow) return {};
     return b.ref;

@@ -3,9 +3,10 @@
 // BM_DestMatch_Index; figures in bench/README.md "## Policy").
 //
 //   level 1: a direct table indexed by the number's first D digits (D = 1..5 per policy, about
-//            log10 of its prefix count), one 32-bit entry per D-digit block;
-//   level 2: for a block that holds longer prefixes, a bucket of at most kMaxBoundaries sorted
-//            interval boundaries in one or two cache lines.
+//            log10 of its prefix count), one 16-byte entry per D-digit block; a block with at most
+//            two interval boundaries (no longer prefix, or one) is answered by its entry alone;
+//   level 2: for a block that holds more longer prefixes, a bucket of at most kMaxBoundaries
+//            sorted interval boundaries in one or two cache lines.
 //
 // Interval form: a digit string s is mapped to a key over its digit positions D..Lmax-1 (Lmax =
 // the policy's longest prefix), each position coded as digit+1, 0 past the end of s, read as a
@@ -48,8 +49,19 @@ public:
 
     // ---- lookups (any thread, no allocation) ----
 
-    /// Table entry address for `digits`, or nullptr when this number takes the trie walk.
-    [[nodiscard]] const std::uint32_t* entry(const Ref& r, std::string_view digits) const noexcept {
+    /// One table entry: `head` is either an answer (bit 31 clear: value | length << 8, and in
+    /// bits 16..17 how many inline boundaries follow: keys k[0..n) with answers a[0..n) from each
+    /// on) or a bucket (bit 31 set: boundary count in bits 26..30, 0 = resume the trie walk;
+    /// word offset below).
+    struct alignas(16) Entry {
+        std::uint32_t head = 0;
+        std::uint32_t k[2] = {0, 0};
+        std::uint16_t a[2] = {0, 0};
+    };
+    static_assert(sizeof(Entry) == 16);
+
+    /// Table entry for `digits`, or nullptr when this number takes the trie walk.
+    [[nodiscard]] const Entry* entry(const Ref& r, std::string_view digits) const noexcept {
         if (r.stride == 0 || digits.size() < r.stride) return nullptr;
         std::uint32_t idx = 0;
         for (unsigned i = 0; i < r.stride; ++i) {
@@ -60,18 +72,25 @@ public:
         return table_.data() + r.table + idx;
     }
     /// Prefetches what entry `e` points to (its bucket), if anything.
-    void prefetch_bucket(std::uint32_t e) const noexcept {
-        if ((e & kBucketBit) == 0) return;
-        const std::uint64_t* b = words_.data() + (e & kOffsetMask);
+    void prefetch_bucket(const Entry& e) const noexcept {
+        if ((e.head & kBucketBit) == 0) return;
+        const std::uint64_t* b = words_.data() + (e.head & kOffsetMask);
         __builtin_prefetch(b);
-        if (bucket_words(e) + (reinterpret_cast<std::uintptr_t>(b) & 63) / 8 > 8) __builtin_prefetch(b + 8);
+        if (bucket_words(e.head) + (reinterpret_cast<std::uintptr_t>(b) & 63) / 8 > 8) __builtin_prefetch(b + 8);
     }
     /// The answer for `digits` given its table entry `e` (from entry()).
-    [[nodiscard]] DigitTrie::Match resolve(const Ref& r, std::uint32_t e, std::string_view digits,
+    [[nodiscard]] DigitTrie::Match resolve(const Ref& r, const Entry& e, std::string_view digits,
                                            const DigitTrie& trie) const noexcept {
-        if ((e & kBucketBit) == 0) return leaf_match(e);
-        const std::uint64_t* b = words_.data() + (e & kOffsetMask);
-        const unsigned m = (e >> kCountShift) & kCountMask;
+        const std::uint32_t h = e.head;
+        if ((h & kBucketBit) == 0) {
+            const unsigned n = (h >> 16) & 3u;
+            if (n == 0) return leaf_match(h);
+            const auto key = static_cast<std::uint32_t>(suffix_key(digits, r.stride, r.max_len));
+            const unsigned i = (key >= e.k[0] ? 1u : 0u) + (n > 1 && key >= e.k[1] ? 1u : 0u);
+            return i == 0 ? leaf_match(h) : leaf_match(e.a[i - 1]);
+        }
+        const std::uint64_t* b = words_.data() + (h & kOffsetMask);
+        const unsigned m = (h >> kCountShift) & kCountMask;
         if (m == 0) {  // resume the trie walk at depth D
             const std::uint64_t w = b[0];
             const DigitTrie::Match base{static_cast<std::uint8_t>(w >> 32), static_cast<std::uint8_t>(w >> 40)};
@@ -87,15 +106,19 @@ public:
     /// Longest match of `digits` (the whole lookup; the trie for numbers the index skips).
     [[nodiscard]] DigitTrie::Match longest(const Ref& r, std::string_view digits, const DigitTrie& trie,
                                            std::uint32_t root) const noexcept {
-        const std::uint32_t* e = entry(r, digits);
+        const Entry* e = entry(r, digits);
         if (e == nullptr) return trie.longest(root, digits);
         return resolve(r, *e, digits, trie);
     }
 
-    [[nodiscard]] std::size_t bytes() const noexcept { return table_.size() * 4 + words_.size() * 8; }
+    [[nodiscard]] std::size_t bytes() const noexcept {
+        return table_.size() * sizeof(Entry) + words_.size() * 8;
+    }
     /// Blocks that fell back to the trie (too many boundaries), for tests and figures.
     [[nodiscard]] std::size_t fallback_blocks() const noexcept { return fallbacks_; }
     [[nodiscard]] std::size_t bucket_count() const noexcept { return buckets_; }
+    /// Blocks answered by their table entry with inline boundaries.
+    [[nodiscard]] std::size_t inline_blocks() const noexcept { return inline_; }
 
     /// key(s) of the interval form above (exposed for tests).
     static std::uint64_t suffix_key(std::string_view digits, unsigned from, unsigned to) noexcept {
@@ -120,7 +143,7 @@ private:
     static constexpr unsigned kCountShift = 26;
     static constexpr std::uint32_t kCountMask = 0x1f;
     static constexpr std::uint32_t kOffsetMask = (1u << kCountShift) - 1;
-    static DigitTrie::Match leaf_match(std::uint32_t e) noexcept {
+    static constexpr DigitTrie::Match leaf_match(std::uint32_t e) noexcept {
         return {static_cast<std::uint8_t>(e), static_cast<std::uint8_t>(e >> 8)};
     }
     static unsigned bucket_words(std::uint32_t e) noexcept {
@@ -130,10 +153,11 @@ private:
     std::uint32_t place(unsigned words);  // word offset of a new bucket that crosses no needless line
 
     struct Builder;
-    HugeVector<std::uint32_t> table_;
+    HugeVector<Entry> table_;
     HugeVector<std::uint64_t> words_;
     std::size_t fallbacks_ = 0;
     std::size_t buckets_ = 0;
+    std::size_t inline_ = 0;
 };
 
 }  // namespace palisade::dp

@@ -229,6 +229,7 @@ TEST(PrefixIndexProperty, SameAnswerAsTheTrie) {
     EXPECT_EQ(strides, (std::set<unsigned>{1, 2, 3, 4, 5}));
     EXPECT_GT(index.fallback_blocks(), 0u);  // clustered blocks went back to the trie
     EXPECT_GT(index.bucket_count(), 1'000u);
+    EXPECT_GT(index.inline_blocks(), 1'000u);
     std::size_t checked = 0;
     std::size_t matched = 0;
     for (const Policy& pol : policies) {
@@ -250,7 +251,7 @@ TEST(PrefixIndexProperty, SameAnswerAsTheTrie) {
             ASSERT_EQ(got.value, want.value) << num << " stride " << int(pol.ref.stride);
             ASSERT_EQ(got.length, want.length) << num << " stride " << int(pol.ref.stride);
             // The staged form used by the burst API gives the same.
-            if (const std::uint32_t* e = index.entry(pol.ref, num)) {
+            if (const PrefixIndex::Entry* e = index.entry(pol.ref, num)) {
                 const DigitTrie::Match staged = index.resolve(pol.ref, *e, num, trie);
                 ASSERT_EQ(staged.value, want.value) << num;
                 ASSERT_EQ(staged.length, want.length) << num;
