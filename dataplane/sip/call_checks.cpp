@@ -543,13 +543,9 @@ InboundCheck check_inbound_invite(const sip::Message& msg, const sip::Validated&
         if (mode != FailoverMode::secondary) prim = ctx.location->contacts(info.primary.username);
         if (mode != FailoverMode::primary) sec = ctx.location->contacts(info.secondary.username);
     }
-    const std::uint64_t now_s = ctx.now.seconds();
     std::size_t registered = 0;
     auto add = [&](const LocationContact& c, AccountRole role) {
-        // A binding past its expiry is not registered any more, even before the registrar
-        // removes it.
-        const std::uint64_t exp = c.expires_at_s.load(std::memory_order_relaxed);
-        if (exp != 0 && exp <= now_s) return;
+        // Expired bindings are the registrar's to remove (location.hpp): not checked here.
         ++registered;
         if (c.reachable() == Reachability::down) {
             ++r.skipped_unreachable;
