@@ -217,6 +217,18 @@ void BM_OutboundBurst(benchmark::State& state) {
         const Query& q = w.out[i];
         reqs[i] = OutboundRequest{q.source, q.trunk, AccountRole::primary, q.ruri, q.ruri, q.pai, q.pai, {}};
     }
+    // How the queries' destinations are answered (prefix_index.hpp): by the index entry alone
+    // (a leaf or inline boundaries: one memory read), from a bucket (two), by the trie.
+    double how[4] = {0, 0, 0, 0};
+    const DestPolicies& dest = w.snap->destinations();
+    for (const OutboundRequest& r : reqs) {
+        const PrefixIndex::Entry* e = dest.prefix_entry(w.snap->trunk(r.trunk).policy, r.ruri_user);
+        how[e == nullptr ? 3 : static_cast<int>(PrefixIndex::kind(*e))] += 1.0 / kQueries;
+    }
+    state.counters["dest_entry_only"] = how[0] + how[1];
+    state.counters["dest_bucket"] = how[2];
+    state.counters["dest_trie"] = how[3];
+    state.counters["index_MB"] = static_cast<double>(dest.index().bytes()) / 1e6;
     std::vector<Outcome> out(kBurst);
     std::size_t i = 0;
     std::uint64_t& now = ++g_now;

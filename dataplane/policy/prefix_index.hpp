@@ -71,6 +71,13 @@ public:
         }
         return table_.data() + r.table + idx;
     }
+    /// How an entry answers: by itself (leaf), with its inline boundaries, from a bucket, or by
+    /// resuming the trie walk (for tests and the benchmark's figures).
+    enum class EntryKind : std::uint8_t { leaf, inline_boundaries, bucket, trie };
+    [[nodiscard]] static EntryKind kind(const Entry& e) noexcept {
+        if ((e.head & kBucketBit) == 0) return ((e.head >> 16) & 3u) == 0 ? EntryKind::leaf : EntryKind::inline_boundaries;
+        return ((e.head >> kCountShift) & kCountMask) == 0 ? EntryKind::trie : EntryKind::bucket;
+    }
     /// Prefetches what entry `e` points to (its bucket), if anything.
     void prefetch_bucket(const Entry& e) const noexcept {
         if ((e.head & kBucketBit) == 0) return;

@@ -144,7 +144,7 @@ PolicySummary summarize(const PolicySnapshot& s) noexcept {
     p.did_ranges = static_cast<std::uint32_t>(s.dids_.size());
     p.trie_nodes = static_cast<std::uint32_t>(s.dest_.trie().node_count());
     p.bytes = s.trunks_.size() * sizeof(TrunkRecord) + s.subnets_.size() * sizeof(SubnetMask) +
-              s.lpm_.bytes() + s.dids_.bytes() + s.caller_ids_.bytes() + s.dest_.trie().bytes();
+              s.lpm_.bytes() + s.dids_.bytes() + s.caller_ids_.bytes() + s.dest_.trie().bytes() + s.dest_.index().bytes();
     return p;
 }
 
