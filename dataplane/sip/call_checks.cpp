@@ -108,13 +108,19 @@ constexpr std::string_view phrase_of(std::uint16_t code) noexcept {
     }
 }
 
-// The user part of the first value of `id` that parses as a name-addr with a user, else empty.
+// The user part of the first value of `id` that parses as a name-addr with a user, else empty
+// (a sip: URI's user, or a tel: URI's number: RFC 3325 §9.1 allows one of each in PAI).
+// Remote-Party-ID values for the called party (;party=called) are not the caller.
 std::string_view identity_user(const sip::Message& msg, HeaderId id) noexcept {
     if (msg.find(id) == nullptr) return {};
     for (std::string_view value : msg.values(id)) {
         sip::NameAddr na;
-        if (sip::parse_name_addr(value, na) == sip::Reason::none && !na.uri.user.empty())
-            return na.uri.user;
+        if (sip::parse_name_addr(value, na) != sip::Reason::none || na.uri.user.empty()) continue;
+        if (id == HeaderId::remote_party_id) {
+            sip::Param party;
+            if (sip::find_param(na.params, "party", party) && sip::iequals(party.value, "called")) continue;
+        }
+        return na.uri.user;
     }
     return {};
 }
@@ -339,13 +345,13 @@ OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validate
         const auto expiry = static_cast<std::uint32_t>(now_s + sip_cfg.nonce_lifetime_s);
         if (ctx.nonces == nullptr ||
             ctx.nonces->make_with_id(expiry, next_nonce_id(ctx), nonce, sizeof nonce) != sip::kNonceLen) {
-            refuse(r, ctx, 500, CallRefuseReason::auth_failed);
+            refuse(r, ctx, 500, CallRefuseReason::malformed);
             return;
         }
         const std::size_t w = sip::build_challenges(true, sip_cfg.realm, list,
                                                     std::string_view(nonce, sizeof nonce), stale, b.rest());
         if (w == 0) {
-            refuse(r, ctx, 500, CallRefuseReason::auth_failed);
+            refuse(r, ctx, 500, CallRefuseReason::malformed);
             return;
         }
         r.response_headers = std::string_view(b.buf.data() + b.used, w);

@@ -139,8 +139,9 @@ struct OutboundCheck {
 ///      wrong or stale credentials -> 407 with one Proxy-Authenticate per algorithm the account
 ///      allows (preferred first; stale=true when only the nonce expired or the count was
 ///      replayed); an unknown username gets the default challenge (SHA-256, MD5) so that
-///      usernames cannot be probed; after repeated failures (LocationTable::is_blocked shows
-///      the control plane's verdict) 403 auth_failed.
+///      usernames cannot be probed; 403 auth_failed for a source the control plane blocked
+///      (LocationTable::is_blocked) or that failed AuthFailurePolicy::max_failures times within
+///      its window (ctx.state's AuthFailureTable).
 ///   2..10. decide_outbound (source subnet 403, emergency bypass, E.164 484/403, caller ID 403,
 ///      destination 403, attempts per second 503 + Retry-After, hour/day/week 403, concurrent
 ///      503 + Retry-After).
@@ -150,6 +151,10 @@ struct OutboundCheck {
 ///   12. the SDP offer filtered (filter_sdp); no usable audio -> 488.
 /// The consumed Proxy-Authorization is removed (edit). On any refusal after the token was taken,
 /// the token is released before returning (no slot leaks). `source_ip` host order.
+/// ctx.snapshot, ctx.limits and ctx.scratch must be set; ctx.nonces and ctx.nonce_counts too
+/// (without them every credential fails and a challenge is 500). 500 also when the scratch or
+/// the edit list is full (reason `malformed`: there is no internal-error reason yet).
+/// Docs: docs/call_checks.md.
 OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validated& v,
                                     std::uint32_t source_ip, CheckContext& ctx,
                                     std::span<char> scratch, sip::EditList& edits) noexcept;

@@ -451,6 +451,20 @@ TEST_F(CallChecks, RemotePartyIdIsTheCallerIdWithoutPai) {
     EXPECT_EQ(r.reason, CallRefuseReason::caller_id_not_allowed);
 }
 
+TEST_F(CallChecks, TelUriPaiAndCalledPartyRpid) {
+    Invite inv;
+    inv.pai = "<tel:+31201234501>";
+    OutboundCheck r = admitted(inv);
+    EXPECT_EQ(r.caller, "+31201234501");
+    limits_.release(r.decision.token);
+    // The called party's Remote-Party-ID is skipped; the calling one is the caller ID.
+    inv.pai.clear();
+    inv.extra = "Remote-Party-ID: <sip:+31201112222@x>;party=called, <sip:+31201234502@x>;party=calling\r\n";
+    r = admitted(inv);
+    EXPECT_EQ(r.caller, "+31201234502");
+    limits_.release(r.decision.token);
+}
+
 TEST_F(CallChecks, CallerForTheEventIsFromWhenNoIdentityHeader) {
     // An emergency call skips the caller-ID check: the From user is the caller.
     Invite inv;
