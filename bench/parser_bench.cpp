@@ -7,7 +7,8 @@
 // difference aborts the run (a benchmark checks its input before timing it).
 //
 // Benchmarks: BM_Parse/<parser>/<message>, with bytes and items processed; BM_Frame/palisade/
-// <message> times Palisade's framing alone, for the breakdown in bench/README.md.
+// <message> times Palisade's framing alone, for the breakdown in bench/README.md;
+// BM_Validate/palisade/<message> times request or response validation alone.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "bench/peers/peer.hpp"
 #include "parsers/sip/message.hpp"
 #include "parsers/sip/uri.hpp"
+#include "parsers/sip/validate.hpp"
 #include "parsers/sip/values.hpp"
 
 namespace palisade::bench {
@@ -297,6 +299,34 @@ void bm_frame(benchmark::State& state, std::string_view bytes) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// Validation alone (validate_request / validate_response with the default options, keeping
+// what it parsed, as the data plane calls it) on a message framed once before timing: the
+// RFC 3261 §8.2 / §16.3 checks every received request pays (issue 4's OPTIONS budget). The
+// message must validate, else the run stops.
+sip::Message g_validate_message;
+sip::Validated g_validated;
+
+sip::Reason validate(const sip::Message& msg) {
+    return msg.is_request() ? sip::validate_request(msg, sip::ValidateOptions{}, g_validated)
+                            : sip::validate_response(msg, g_validated);
+}
+
+void bm_validate(benchmark::State& state, std::string_view bytes) {
+    sip::Message& msg = g_validate_message;
+    if (msg.parse(bytes) != sip::ParseStatus::ok || validate(msg) != sip::Reason::none) {
+        state.SkipWithError("message does not validate");
+        return;
+    }
+    for (auto _ : state) {
+        const sip::Reason r = validate(msg);
+        benchmark::DoNotOptimize(r);
+        benchmark::ClobberMemory();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                            static_cast<std::int64_t>(bytes.size()));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
 }  // namespace
 }  // namespace palisade::bench
 
@@ -336,6 +366,10 @@ int main(int argc, char** argv) {
     for (const BenchMessage& m : kMessages) {
         const std::string name = "BM_Frame/palisade/" + std::string(m.name);
         benchmark::RegisterBenchmark(name.c_str(), bm_frame, m.bytes);
+    }
+    for (const BenchMessage& m : kMessages) {
+        const std::string name = "BM_Validate/palisade/" + std::string(m.name);
+        benchmark::RegisterBenchmark(name.c_str(), bm_validate, m.bytes);
     }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

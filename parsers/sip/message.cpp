@@ -233,28 +233,34 @@ public:
     BreakIndex(const char* start, const char* end) noexcept : block_(start), end_(end) {
         load();
     }
-    // First CR or LF at or after q (q >= the first block's start), or end.
+    // First CR or LF at or after q, or end. Queries come in order (line and value starts); one
+    // before the current block reloads from q.
     const char* next(const char* q) noexcept {
+        const auto off = static_cast<std::size_t>(q - block_);
+        if (off < 64) {
+            const std::uint64_t m = bits_ >> off;
+            if (m != 0) return q + __builtin_ctzll(m);
+        }
+        return next_block(q);
+    }
+
+private:
+    // The break is not in the current block: load the following ones until one has a break at
+    // or after q.
+    const char* next_block(const char* q) noexcept {
+        const auto off = static_cast<std::size_t>(q - block_);
+        block_ = off < 64 ? block_ + 64 : q;
         for (;;) {
-            const auto off = static_cast<std::size_t>(q - block_);
-            if (off < 64) {
-                const std::uint64_t m = bits_ & (~std::uint64_t{0} << off);
-                if (m != 0) return block_ + __builtin_ctzll(m);
-                block_ += 64;
-                q = block_;   // none here: go on from the next block
-            } else {
-                block_ = q;
-            }
             if (block_ >= end_) {
                 block_ = end_;
                 bits_ = 0;
                 return end_;
             }
             load();
+            if (bits_ != 0) return block_ + __builtin_ctzll(bits_);
+            block_ += 64;
         }
     }
-
-private:
     void load() noexcept {
 #if defined(__SSE2__)
         bits_ = end_ - block_ >= 64 ? mask64(block_) : tail_mask(block_, end_);

@@ -499,15 +499,10 @@ namespace {
 // is_ipv4_address() for `len` octets at `p` when 16 octets are readable there: the digit and
 // dot masks of one vector give the group boundaries, so no loop exits on the digit count
 // (4 unpredictable exits per address in the scalar loop). SSE2 is baseline on x86-64.
-bool ipv4_in_16(const char* p, std::size_t len) noexcept {
-    if (len < 7 || len > 15) return false;
 #if defined(__SSE2__)
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+// The IPv4 rules on the dot and digit masks of the `len` octets at `p` (bits beyond len clear).
+inline bool ipv4_from_masks(const char* p, std::size_t len, unsigned dots, unsigned digits) noexcept {
     const unsigned all = (1u << len) - 1;
-    const unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & all;
-    const __m128i ge0 = _mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1));
-    const __m128i le9 = _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v);
-    const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(ge0, le9))) & all;
     if ((dots | digits) != all || std::popcount(dots) != 3) return false;
     // Every group 1..3 digits, from the masks: no dot first, last or next to a dot; no four
     // digits in a row.
@@ -525,6 +520,24 @@ bool ipv4_in_16(const char* p, std::size_t len) noexcept {
         starts3 &= starts3 - 1;
     }
     return true;
+}
+
+// Octets of `x` in [lo, hi] (signed compares: every bound here is ASCII), one bit each.
+inline std::uint32_t in_range16(__m128i x, char lo, char hi) noexcept {
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                      _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(hi + 1)), x))));
+}
+#endif
+
+bool ipv4_in_16(const char* p, std::size_t len) noexcept {
+    if (len < 7 || len > 15) return false;
+#if defined(__SSE2__)
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const unsigned all = (1u << len) - 1;
+    const unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & all;
+    const unsigned digits = in_range16(v, '0', '9') & all;
+    return ipv4_from_masks(p, len, dots, digits);
 #else
     return is_ipv4_address(std::string_view(p, len));
 #endif
@@ -534,6 +547,24 @@ bool ipv4_in_16(const char* p, std::size_t len) noexcept {
 // readable there (len > 16 needs nothing more: the second load ends at p + len): labels of
 // alphanum with inner '-', a trailing '.' allowed, not all digits and dots. Dot, digit and
 // letter masks of one or two vectors replace the per-octet loop.
+#if defined(__SSE2__)
+// The hostname rules on the masks of `len` (1..32) host-character octets (bits beyond len
+// ignored): labels of alphanum with inner '-', a trailing '.' allowed, not all digits and dots.
+inline bool hostname_from_masks(std::size_t len, std::uint32_t dots, std::uint32_t digits,
+                                std::uint32_t alpha) noexcept {
+    const std::uint32_t all = len == 32 ? 0xffffffffu : (std::uint32_t{1} << len) - 1;
+    const std::uint32_t last = std::uint32_t{1} << (len - 1);
+    dots &= all;
+    digits &= all;
+    alpha &= all;
+    const std::uint32_t alnum = digits | alpha;
+    const std::uint32_t dashes = all & ~(alnum | dots);
+    if (!(alnum & 1u) || (dashes & last)) return false;               // no leading '.'/'-', no trailing '-'
+    if (dots & ~((alnum << 1) & ((alnum >> 1) | last))) return false;  // each '.' between alnums
+    return (alpha | dashes) != 0;                                      // digits and dots only: no name
+}
+#endif
+
 bool hostname_vector(const char* p, std::size_t len) noexcept {
 #if defined(__SSE2__)
     const auto in_range = [](__m128i x, char lo, char hi) noexcept {
@@ -557,16 +588,7 @@ bool hostname_vector(const char* p, std::size_t len) noexcept {
         digits |= g2 << shift;
         alpha |= a2 << shift;
     }
-    const std::uint32_t all = len == 32 ? 0xffffffffu : (std::uint32_t{1} << len) - 1;
-    const std::uint32_t last = std::uint32_t{1} << (len - 1);
-    dots &= all;
-    digits &= all;
-    alpha &= all;
-    const std::uint32_t alnum = digits | alpha;
-    const std::uint32_t dashes = all & ~(alnum | dots);
-    if (!(alnum & 1u) || (dashes & last)) return false;               // no leading '.'/'-', no trailing '-'
-    if (dots & ~((alnum << 1) & ((alnum >> 1) | last))) return false;  // each '.' between alnums
-    return (alpha | dashes) != 0;                                      // digits and dots only: no name
+    return hostname_from_masks(len, dots, digits, alpha);
 #else
     if (!(uclass(p[0]) & kAlnum) || p[len - 1] == '-') return false;
     std::uint16_t seen = uclass(p[0]);
@@ -580,8 +602,11 @@ bool hostname_vector(const char* p, std::size_t len) noexcept {
 }
 }  // namespace
 
-Reason parse_host_prefix(std::string_view text, std::size_t& used, std::string_view& host,
-                         HostKind& kind) noexcept {
+namespace {
+// parse_host_prefix() beyond its one-load case: IPv6 references, hosts of 16 octets or more,
+// the last octets of a view.
+[[gnu::noinline]] Reason host_prefix_general(std::string_view text, std::size_t& used,
+                                             std::string_view& host, HostKind& kind) noexcept {
     const char* p = text.data();
     const std::size_t n = text.size();
     if (n > 0 && p[0] == '[') {
@@ -623,6 +648,41 @@ Reason parse_host_prefix(std::string_view text, std::size_t& used, std::string_v
     }
     used = i;
     return Reason::none;
+}
+}  // namespace
+
+Reason parse_host_prefix(std::string_view text, std::size_t& used, std::string_view& host,
+                         HostKind& kind) noexcept {
+#if defined(__SSE2__)
+    const char* p = text.data();
+    const std::size_t n = text.size();
+    if (n >= 16 && p[0] != '[') {
+        // One pass for the usual host of under 16 octets: the digit, letter, dot and dash masks
+        // of one load give its length (the first octet that is none of them) and decide IPv4
+        // or hostname without scanning it again (bench/parser_bench.cpp: six hosts per INVITE).
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const std::uint32_t dots = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+        const std::uint32_t dashes = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+        const std::uint32_t digits = in_range16(v, '0', '9');
+        const std::uint32_t alpha = in_range16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+        const auto len = static_cast<std::size_t>(
+            std::countr_zero(~(dots | dashes | digits | alpha) | 0x10000u));
+        if (len < 16) {
+            if (len == 0) return Reason::bad_host;
+            host = text.substr(0, len);
+            used = len;
+            const std::uint32_t all = (std::uint32_t{1} << len) - 1;
+            if ((digits & 1u) && len >= 7 && ipv4_from_masks(p, len, dots & all, digits & all)) {
+                kind = HostKind::ipv4;
+                return Reason::none;
+            }
+            if (!hostname_from_masks(len, dots, digits, alpha)) return Reason::bad_host;
+            kind = HostKind::name;
+            return Reason::none;
+        }
+    }
+#endif
+    return host_prefix_general(text, used, host, kind);
 }
 
 [[gnu::flatten]] Reason parse_uri_prefix(std::string_view text, Uri& out, std::size_t& used) noexcept {
