@@ -309,6 +309,7 @@ OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validate
         spec = account_spec(snap, ref);
         r.decision.trunk = ref.trunk;
         r.account = ref.role;
+        r.auth_username = creds.username;
     }
     // The control plane's verdict first: a blocked source costs no hashing.
     if (ctx.location != nullptr && ctx.location->is_blocked(source_ip, now_s)) {
@@ -367,6 +368,7 @@ OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validate
     }
     if (spec == nullptr) {
         // Unknown username: a failure, answered exactly like a known one with no credentials.
+        r.digest_failure = true;
         if (failures != nullptr) failures->record_failure(source_ip, now_s);
         challenge(nullptr, false);
         return r;
@@ -397,6 +399,7 @@ OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validate
             return r;
         default:
             // bad_response (wrong password), forged nonce, algorithm or qop refused.
+            r.digest_failure = true;
             if (failures != nullptr) failures->record_failure(source_ip, now_s);
             challenge(spec, false);
             return r;

@@ -132,6 +132,11 @@ struct OutboundCheck {
     /// Session timer in force after the checks (RFC 4028): the PBX's Session-Expires, or the
     /// configured one inserted; the proxy arms its refresh deadline from it.
     std::uint32_t session_expires_s = 0;
+    /// True when this request's credentials were refused as a failed guess (wrong response,
+    /// forged nonce, refused algorithm or qop, unknown username): the proxy may report it to the
+    /// control plane's brute-force guard (AuthGuard::on_auth_failure) with `auth_username`.
+    bool digest_failure = false;
+    std::string_view auth_username;      ///< username of the credentials used, empty when none
 };
 
 /// Every check on a new outbound INVITE from the access side, in DESIGN.md §4's order:

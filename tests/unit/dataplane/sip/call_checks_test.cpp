@@ -237,6 +237,7 @@ TEST_F(CallChecks, Sha256CredentialsAdmitAndAreRemoved) {
     EXPECT_TRUE(r.decision.token.held());
     EXPECT_TRUE(r.counted);
     EXPECT_FALSE(r.emergency);
+    EXPECT_FALSE(r.digest_failure);
     EXPECT_EQ(r.callee, "+31201112222");
     EXPECT_EQ(r.caller, "+31201234567");
     EXPECT_EQ(acme_gauge(), 1u);
@@ -272,6 +273,8 @@ TEST_F(CallChecks, WrongPasswordGets407UntilTheLimitThen403) {
         inv.extra = credentials("acme-1", "wrong", sip::HashAlgorithm::sha256, nonce());
         OutboundCheck r = run(inv);
         EXPECT_EQ(r.code, 407) << i;
+        EXPECT_TRUE(r.digest_failure);
+        EXPECT_EQ(r.auth_username, "acme-1");
         EXPECT_EQ(challenges(r), (std::vector<std::string>{"SHA-256", "MD5"}));
         EXPECT_EQ(state_.failures.failures(kAcmeSrc, kNow), i);
     }
@@ -314,6 +317,7 @@ TEST_F(CallChecks, ExpiredNonceWithTheRightPasswordIsStale) {
     EXPECT_EQ(r.code, 407);
     EXPECT_EQ(challenges(r), (std::vector<std::string>{"SHA-256;stale", "MD5;stale"}));
     EXPECT_EQ(state_.failures.failures(kAcmeSrc, kNow), 0u);  // not a failure
+    EXPECT_FALSE(r.digest_failure);
     // The same expired nonce with a wrong password: a failure, no stale.
     inv.extra = credentials("acme-1", "bad", sip::HashAlgorithm::sha256, std::string(n, sizeof n));
     r = run(inv);
@@ -352,6 +356,8 @@ TEST_F(CallChecks, UnknownUsernameGetsTheSameChallengeAsNoCredentials) {
         EXPECT_EQ(r.code, 407);
         EXPECT_EQ(challenges(r), none);
         EXPECT_EQ(r.decision.trunk, kNoTrunk);
+        EXPECT_TRUE(r.digest_failure);
+        EXPECT_EQ(r.auth_username, "nobody");
         EXPECT_EQ(state_.failures.failures(src, kNow), 1u);
     }
     // With no source trunk: the default SHA-256 then MD5.
