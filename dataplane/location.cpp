@@ -5,6 +5,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -51,10 +52,14 @@ std::uint64_t name_hash(std::string_view s) noexcept {
 
 // ---- SeqlockMap ----
 
-SeqlockMap::SeqlockMap(std::uint32_t capacity)
-    : slots_(new Slot[round_pow2(capacity)]), mask_(round_pow2(capacity) - 1) {}
+SeqlockMap::SeqlockMap(std::uint32_t capacity) noexcept {
+    const std::uint32_t n = round_pow2(capacity > kMaxLocationSlots ? kMaxLocationSlots : capacity);
+    slots_.reset(new (std::nothrow) Slot[n]);
+    mask_ = slots_ ? n - 1 : 0;
+}
 
 std::uint32_t SeqlockMap::find(std::uint64_t key) const noexcept {
+    if (!slots_) return kNone;
     std::uint32_t i = static_cast<std::uint32_t>(mix64(key)) & mask_;
     for (std::uint32_t probes = 0; probes <= mask_; ++probes, i = (i + 1) & mask_) {
         const Slot& s = slots_[i];
@@ -74,6 +79,7 @@ std::uint32_t SeqlockMap::find(std::uint64_t key) const noexcept {
 }
 
 bool SeqlockMap::put(std::uint64_t key, std::uint32_t value) noexcept {
+    if (!slots_) return false;
     std::uint32_t i = static_cast<std::uint32_t>(mix64(key)) & mask_;
     std::uint32_t reuse = mask_ + 1;  // first tombstone on the chain
     for (std::uint32_t probes = 0; probes <= mask_; ++probes, i = (i + 1) & mask_) {
@@ -105,6 +111,7 @@ bool SeqlockMap::put(std::uint64_t key, std::uint32_t value) noexcept {
 }
 
 void SeqlockMap::erase(std::uint64_t key) noexcept {
+    if (!slots_) return;
     std::uint32_t i = static_cast<std::uint32_t>(mix64(key)) & mask_;
     for (std::uint32_t probes = 0; probes <= mask_; ++probes, i = (i + 1) & mask_) {
         Slot& s = slots_[i];
@@ -122,28 +129,80 @@ void SeqlockMap::erase(std::uint64_t key) noexcept {
 
 // ---- LocationTable ----
 
-LocationTable::LocationTable(const LocationLimits& limits)
-    : max_readers_(limits.max_readers),
-      accounts_(new AccountSlot[round_pow2(2ull * limits.accounts)]),
-      account_mask_(round_pow2(2ull * limits.accounts) - 1),
-      sources_(new SeqlockMap(limits.sources)),
-      blocked_(new SeqlockMap(limits.blocked)),
-      failover_(new std::atomic<std::uint8_t>[limits.trunks]),
-      trunks_(limits.trunks) {
-    for (std::uint32_t t = 0; t < trunks_; ++t) failover_[t].store(0, std::memory_order_relaxed);
-    const std::size_t size = rte_rcu_qsbr_get_memsize(max_readers_);
+LocationTable::LocationTable(const LocationLimits& limits) noexcept {
+    init(limits, error_);  // failure leaves the table empty: ok() and error() say so
+}
+
+std::unique_ptr<LocationTable> LocationTable::create(const LocationLimits& limits, std::string& error) noexcept {
+    std::unique_ptr<LocationTable> t(new (std::nothrow) LocationTable(limits));
+    if (!t) {
+        error = "location table: out of memory";
+        return nullptr;
+    }
+    if (!t->ok()) {
+        error = t->error();
+        return nullptr;
+    }
+    return t;
+}
+
+bool LocationTable::init(const LocationLimits& limits, std::string& error) noexcept {
+    // std::string may throw on a message; nothing else below does (nothrow allocations).
+    auto fail = [&](const char* what, std::uint64_t count, std::uint64_t octets) {
+        char b[192];
+        std::snprintf(b, sizeof b, "location table: cannot allocate the %s (%llu slots, %llu MiB)", what,
+                      static_cast<unsigned long long>(count), static_cast<unsigned long long>(octets >> 20));
+        error = b;
+        return false;
+    };
+    const struct {
+        const char* name;
+        std::uint32_t value;
+    } checks[] = {{"accounts", limits.accounts}, {"sources", limits.sources}, {"blocked", limits.blocked},
+                  {"trunks", limits.trunks}, {"max_readers", limits.max_readers}};
+    for (const auto& c : checks)
+        if (c.value == 0 || c.value > kMaxLocationSlots) {
+            char b[160];
+            std::snprintf(b, sizeof b, "location table: %s = %u is out of range (1..%u)", c.name, c.value,
+                          kMaxLocationSlots);
+            error = b;
+            return false;
+        }
+    const std::uint32_t account_slots = round_pow2(2ull * limits.accounts);
+    std::unique_ptr<AccountSlot[]> accounts(new (std::nothrow) AccountSlot[account_slots]);
+    if (!accounts) return fail("account slots", account_slots, std::uint64_t{account_slots} * sizeof(AccountSlot));
+    std::unique_ptr<SeqlockMap> sources(new (std::nothrow) SeqlockMap(limits.sources));
+    if (!sources || !sources->ok())
+        return fail("source index", round_pow2(limits.sources), std::uint64_t{round_pow2(limits.sources)} * 16);
+    std::unique_ptr<SeqlockMap> blocked(new (std::nothrow) SeqlockMap(limits.blocked));
+    if (!blocked || !blocked->ok())
+        return fail("blocked list", round_pow2(limits.blocked), std::uint64_t{round_pow2(limits.blocked)} * 16);
+    std::unique_ptr<std::atomic<std::uint8_t>[]> failover(new (std::nothrow) std::atomic<std::uint8_t>[limits.trunks]);
+    if (!failover) return fail("failover modes", limits.trunks, limits.trunks);
+    for (std::uint32_t t = 0; t < limits.trunks; ++t) failover[t].store(0, std::memory_order_relaxed);
+    const std::size_t size = rte_rcu_qsbr_get_memsize(limits.max_readers);
     const std::size_t rounded = (size + 63) / 64 * 64;
     void* mem = std::aligned_alloc(64, rounded);
-    if (mem == nullptr) throw std::bad_alloc();
-    qsbr_ = static_cast<rte_rcu_qsbr*>(mem);
-    if (rte_rcu_qsbr_init(qsbr_, max_readers_) != 0) {
+    if (mem == nullptr) return fail("RCU reader state", limits.max_readers, rounded);
+    if (rte_rcu_qsbr_init(static_cast<rte_rcu_qsbr*>(mem), limits.max_readers) != 0) {
         std::free(mem);
-        throw std::bad_alloc();
+        error = "location table: rte_rcu_qsbr_init failed";
+        return false;
     }
+    // Everything allocated: commit (readers cannot see the table before init returns).
+    max_readers_ = limits.max_readers;
+    accounts_ = std::move(accounts);
+    account_mask_ = account_slots - 1;
+    sources_.store(sources.release(), std::memory_order_release);
+    blocked_.store(blocked.release(), std::memory_order_release);
+    failover_ = std::move(failover);
+    trunks_ = limits.trunks;
+    qsbr_ = static_cast<rte_rcu_qsbr*>(mem);
+    return true;
 }
 
 LocationTable::~LocationTable() {
-    for (std::uint32_t i = 0; i <= account_mask_; ++i) {
+    for (std::uint32_t i = 0; accounts_ && i <= account_mask_; ++i) {
         const AccountLocation* r = accounts_[i].record.load(std::memory_order_relaxed);
         if (r != nullptr) {
             ::operator delete(const_cast<AccountLocation*>(r));
@@ -159,7 +218,7 @@ LocationTable::~LocationTable() {
 }
 
 bool LocationTable::register_reader(std::uint32_t id) noexcept {
-    if (id >= max_readers_) return false;
+    if (id >= max_readers_ || qsbr_ == nullptr) return false;
     if (rte_rcu_qsbr_thread_register(qsbr_, id) != 0) return false;
     rte_rcu_qsbr_thread_online(qsbr_, id);
     return true;
@@ -185,6 +244,7 @@ void LocationTable::quiescent(std::uint32_t id) noexcept {
 
 const LocationTable::AccountSlot* LocationTable::find_slot(std::string_view username,
                                                            std::uint64_t h) const noexcept {
+    if (!accounts_) return nullptr;  // empty table (init not called or failed)
     std::uint32_t i = static_cast<std::uint32_t>(h) & account_mask_;
     for (std::uint32_t probes = 0; probes <= account_mask_; ++probes, i = (i + 1) & account_mask_) {
         const AccountSlot& s = accounts_[i];
@@ -212,19 +272,23 @@ std::span<const LocationContact> LocationTable::contacts(std::string_view userna
 
 bool LocationTable::is_known_source(std::uint32_t ip, std::uint16_t port) const noexcept {
     const SeqlockMap* m = sources_.load(std::memory_order_acquire);
+    if (m == nullptr) return false;
     return m->find(location_key_ip_port(ip, port)) != SeqlockMap::kNone ||
            m->find(location_key_ip(ip)) != SeqlockMap::kNone;
 }
 
 std::uint32_t LocationTable::trunk_for_source(std::uint32_t ip, std::uint16_t port) const noexcept {
     const SeqlockMap* m = sources_.load(std::memory_order_acquire);
+    if (m == nullptr) return kNoTrunkKey;
     std::uint32_t v = m->find(location_key_ip_port(ip, port));
     if (v == SeqlockMap::kNone) v = m->find(location_key_ip(ip));
     return v == SeqlockMap::kNone ? kNoTrunkKey : v;
 }
 
 bool LocationTable::is_blocked(std::uint32_t ip, std::uint64_t now_s) const noexcept {
-    const std::uint32_t until = blocked_.load(std::memory_order_acquire)->find(location_key_ip(ip));
+    const SeqlockMap* m = blocked_.load(std::memory_order_acquire);
+    if (m == nullptr) return false;
+    const std::uint32_t until = m->find(location_key_ip(ip));
     return until != SeqlockMap::kNone && now_s < until;
 }
 
@@ -236,33 +300,46 @@ FailoverMode LocationTable::failover_state(std::uint32_t trunk_key) const noexce
 // ---- writer ----
 
 void LocationTable::source_add(std::uint64_t key, std::uint32_t trunk) {
-    std::vector<SourceRef>& refs = source_refs_[key];
-    bool found = false;
-    for (SourceRef& r : refs)
-        if (r.trunk == trunk) {
-            ++r.count;
-            found = true;
-        }
-    if (!found) refs.push_back(SourceRef{trunk, 1});
-    const std::uint32_t v = refs.size() == 1 ? refs[0].trunk : kAmbiguousTrunkKey;
+    SourceRefs& refs = source_refs_[key];
+    if (refs.first.count == 0) {
+        refs.first = SourceRef{trunk, 1};  // a new key: no allocation beyond the map's node
+    } else if (refs.first.trunk == trunk) {
+        ++refs.first.count;
+    } else {
+        bool found = false;
+        for (SourceRef& r : refs.more)
+            if (r.trunk == trunk) {
+                ++r.count;
+                found = true;
+            }
+        if (!found) refs.more.push_back(SourceRef{trunk, 1});
+    }
+    const std::uint32_t v = refs.more.empty() ? refs.first.trunk : kAmbiguousTrunkKey;
     if (!map_put(sources_, key, v)) ++stats_.sources_full;
 }
 
 void LocationTable::source_remove(std::uint64_t key, std::uint32_t trunk) {
     auto it = source_refs_.find(key);
     if (it == source_refs_.end()) return;
-    std::vector<SourceRef>& refs = it->second;
-    for (std::size_t i = 0; i < refs.size(); ++i)
-        if (refs[i].trunk == trunk && --refs[i].count == 0) {
-            refs.erase(refs.begin() + static_cast<std::ptrdiff_t>(i));
-            break;
+    SourceRefs& refs = it->second;
+    if (refs.first.trunk == trunk) {
+        if (--refs.first.count == 0) {
+            if (refs.more.empty()) {
+                source_refs_.erase(it);
+                sources_.load(std::memory_order_relaxed)->erase(key);
+                return;
+            }
+            refs.first = refs.more.back();
+            refs.more.pop_back();
         }
-    if (refs.empty()) {
-        source_refs_.erase(it);
-        sources_.load(std::memory_order_relaxed)->erase(key);
-    } else if (!map_put(sources_, key, refs.size() == 1 ? refs[0].trunk : kAmbiguousTrunkKey)) {
-        ++stats_.sources_full;
+    } else {
+        for (std::size_t i = 0; i < refs.more.size(); ++i)
+            if (refs.more[i].trunk == trunk && --refs.more[i].count == 0) {
+                refs.more.erase(refs.more.begin() + static_cast<std::ptrdiff_t>(i));
+                break;
+            }
     }
+    if (!map_put(sources_, key, refs.more.empty() ? refs.first.trunk : kAmbiguousTrunkKey)) ++stats_.sources_full;
 }
 
 void LocationTable::retire(const AccountLocation* rec) {
@@ -273,7 +350,7 @@ void LocationTable::retire(const AccountLocation* rec) {
 
 bool LocationTable::set_contacts(std::string_view username, std::uint32_t trunk_key, LocationRole role,
                                  std::span<const ContactInput> contacts) {
-    if (contacts.size() > kMaxContactsPerAccount || username.empty() || username.size() > 0xffff)
+    if (!ok() || contacts.size() > kMaxContactsPerAccount || username.empty() || username.size() > 0xffff)
         return false;
     std::size_t arena = username.size();
     for (const ContactInput& c : contacts) {
@@ -409,16 +486,18 @@ bool LocationTable::block(std::uint32_t ip, std::uint64_t until_s) noexcept {
 }
 
 void LocationTable::unblock(std::uint32_t ip) noexcept {
-    blocked_.load(std::memory_order_relaxed)->erase(location_key_ip(ip));
+    if (SeqlockMap* m = blocked_.load(std::memory_order_relaxed)) m->erase(location_key_ip(ip));
 }
 
 bool LocationTable::map_put(std::atomic<SeqlockMap*>& map, std::uint64_t key, std::uint32_t value) {
     SeqlockMap* cur = map.load(std::memory_order_relaxed);
+    if (cur == nullptr) return false;  // empty table
     if (cur->put(key, value)) return true;
     // No room on the key's chain: tombstones have piled up (or the map is really full). Rebuild
     // from the live keys; readers keep the old map until their next quiescent point.
     if (cur->size() + 1ull > cur->capacity() / 2ull) return false;  // really full: refuse
-    auto fresh = std::make_unique<SeqlockMap>(cur->capacity());
+    std::unique_ptr<SeqlockMap> fresh(new (std::nothrow) SeqlockMap(cur->capacity()));
+    if (!fresh || !fresh->ok()) return false;  // no memory for the rebuild: refused, counted by the caller
     cur->for_each([&](std::uint64_t k, std::uint32_t v) { fresh->put(k, v); });
     if (!fresh->put(key, value)) return false;
     map.store(fresh.release(), std::memory_order_release);
@@ -455,6 +534,7 @@ void LocationTable::synchronize() noexcept {
 
 LocationStats LocationTable::stats() const noexcept {
     LocationStats s = stats_;
+    if (!ok()) return s;
     s.bytes += (account_mask_ + 1ull) * sizeof(AccountSlot) + sources_.load()->bytes() +
                blocked_.load()->bytes() + trunks_;
     return s;

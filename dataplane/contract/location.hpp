@@ -43,6 +43,8 @@ struct rte_rcu_qsbr;
 
 namespace palisade::dp {
 
+/// Largest value of any LocationLimits field: 2^28 (the account table has 2 x accounts slots).
+inline constexpr std::uint32_t kMaxLocationSlots = 1u << 28;
 /// "No trunk" for trunk_for_source.
 inline constexpr std::uint32_t kNoTrunkKey = 0xffffffffu;
 /// trunk_for_source: the address is known (a registered contact) but belongs to several trunks
@@ -108,7 +110,7 @@ struct AccountLocation {
 };
 
 /// Sizes fixed at construction (nothing grows on the packet path; the writer refuses and
-/// counts when a table is full).
+/// counts when a table is full). Each is at most kMaxLocationSlots (init refuses more).
 struct LocationLimits {
     std::uint32_t accounts = 1u << 16;   ///< username slots (>= 2 x trunks; rounded up to 2^n x 2)
     std::uint32_t sources = 1u << 17;    ///< source-index slots (ip and ip:port keys)
@@ -137,8 +139,11 @@ class SeqlockMap {
 public:
     static constexpr std::uint32_t kNone = 0xffffffffu;  ///< "absent" / tombstone value
 
-    /// A map of at least `capacity` slots. cp only.
-    explicit SeqlockMap(std::uint32_t capacity);
+    /// A map of at least `capacity` slots (at most kMaxLocationSlots). Never throws: when the
+    /// slots cannot be allocated, ok() is false, find() finds nothing and put() refuses. cp only.
+    explicit SeqlockMap(std::uint32_t capacity) noexcept;
+    /// The slots were allocated.
+    [[nodiscard]] bool ok() const noexcept { return slots_ != nullptr; }
     /// Value of `key` (non-zero), or kNone. Any thread.
     [[nodiscard]] std::uint32_t find(std::uint64_t key) const noexcept;
     /// Sets key -> value (value != kNone); false when the table is too full (3/4). Writer only.
@@ -148,7 +153,7 @@ public:
     /// Live keys. Writer only.
     [[nodiscard]] std::uint32_t size() const noexcept { return live_; }
     /// Table memory in octets.
-    [[nodiscard]] std::size_t bytes() const noexcept { return (mask_ + 1ull) * sizeof(Slot); }
+    [[nodiscard]] std::size_t bytes() const noexcept { return ok() ? (mask_ + 1ull) * sizeof(Slot) : 0; }
     /// Slots (a power of two).
     [[nodiscard]] std::uint32_t capacity() const noexcept { return mask_ + 1; }
     /// Calls f(key, value) for every live key. Writer only.
@@ -174,9 +179,24 @@ private:
 };
 
 /// The location table. Writer functions: cp thread only. Reader functions: any thread (workers).
+///
+/// Creation never throws: its tables are large (sized from the config, tens of MiB for 100,000
+/// trunks), so an allocation failure is an operator's problem to report, not a crash. create()
+/// returns null with the reason; the constructor leaves a failed table empty, with ok() false
+/// and the reason in error() (the control plane checks it before the data plane starts, and
+/// start-up refuses with that message). An empty table is safe to read (nothing registered,
+/// nothing blocked) and refuses every write.
 class LocationTable {
 public:
-    explicit LocationTable(const LocationLimits& limits = {});
+    /// A table for `limits`, or null with `error` (which table, how large, or which limit is
+    /// out of range).
+    static std::unique_ptr<LocationTable> create(const LocationLimits& limits, std::string& error) noexcept;
+    /// Allocates every table for `limits`; on failure the table stays empty: check ok().
+    explicit LocationTable(const LocationLimits& limits = {}) noexcept;
+    /// The tables were allocated.
+    [[nodiscard]] bool ok() const noexcept { return qsbr_ != nullptr; }
+    /// Why not, when !ok().
+    [[nodiscard]] const std::string& error() const noexcept { return error_; }
     /// Frees everything. Every reader must have unregistered.
     ~LocationTable();
     LocationTable(const LocationTable&) = delete;
@@ -255,12 +275,17 @@ private:
         std::uint32_t trunk = kNoTrunkKey;
         std::uint32_t count = 0;       // contacts of that trunk with this key
     };
+    struct SourceRefs {  // cp only: the claimants of one key; the first inline (usually the only one)
+        SourceRef first;
+        std::vector<SourceRef> more;  // other trunks behind the same address (NAT): ambiguous
+    };
     struct Retired {
         std::uint64_t token;
         const AccountLocation* record;  // or null when `map` is set
         SeqlockMap* map = nullptr;      // a replaced map (after a rebuild)
     };
 
+    bool init(const LocationLimits& limits, std::string& error) noexcept;
     const AccountSlot* find_slot(std::string_view username, std::uint64_t h) const noexcept;
     void source_add(std::uint64_t key, std::uint32_t trunk);
     void source_remove(std::uint64_t key, std::uint32_t trunk);
@@ -280,14 +305,16 @@ private:
     // Deleted keys leave tombstones; when a put finds no room, the writer rebuilds the map from
     // its live keys into a fresh one of the same size, swaps the pointer and retires the old one
     // through RCU (rare: only after as many distinct keys as the map has slots came and went).
-    std::atomic<SeqlockMap*> sources_;  // cp swaps, workers read. ip:port (bit 62) or ip (bit 63) -> trunk
-    std::atomic<SeqlockMap*> blocked_;  // cp swaps, workers read. ip | bit 63 -> until (Unix s, 32 bits)
+    // Both are null until init() succeeds.
+    std::atomic<SeqlockMap*> sources_{nullptr};  // cp swaps, workers read. ip:port (bit 62) or ip (bit 63) -> trunk
+    std::atomic<SeqlockMap*> blocked_{nullptr};  // cp swaps, workers read. ip | bit 63 -> until (Unix s, 32 bits)
     std::unique_ptr<std::atomic<std::uint8_t>[]> failover_;  // cp writes, workers read
     std::uint32_t trunks_ = 0;
-    std::unordered_map<std::uint64_t, std::vector<SourceRef>> source_refs_;  // cp only, per key
+    std::unordered_map<std::uint64_t, SourceRefs> source_refs_;  // cp only, per key
     std::deque<Retired> retired_;                              // cp only
     LocationStats stats_;                                      // cp only
     std::uint64_t version_ = 0;                                // cp only
+    std::string error_;                                        // why init failed
 };
 
 /// Source-index key of ip:port.

@@ -3,8 +3,11 @@
 #include "dataplane/contract/location.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -156,6 +159,63 @@ TEST(LocationTest, AccountTableFullIsRefusedAndCounted) {
     EXPECT_EQ(ok, 8);  // at least 16 slots, half usable
     EXPECT_EQ(t.stats().accounts_full, 12u);
     for (int i = 0; i < 8; ++i) EXPECT_EQ(t.contacts(account_name(i)).size(), 1u);
+}
+
+// Creation never throws (issue 5: the constructor used to throw bad_alloc): a limit out of range
+// is refused with its name, and create() returns null with the reason.
+TEST(LocationTest, CreateRefusesLimitsOutOfRange) {
+    std::string error;
+    EXPECT_EQ(LocationTable::create(LocationLimits{0, 64, 16, 8, 4}, error), nullptr);
+    EXPECT_EQ(error, "location table: accounts = 0 is out of range (1..268435456)");
+    EXPECT_EQ(LocationTable::create(LocationLimits{16, kMaxLocationSlots + 1, 16, 8, 4}, error), nullptr);
+    EXPECT_EQ(error, "location table: sources = 268435457 is out of range (1..268435456)");
+    auto t = LocationTable::create(LocationLimits{16, 64, 16, 8, 4}, error);
+    ASSERT_NE(t, nullptr);
+    EXPECT_TRUE(t->ok());
+    EXPECT_TRUE(t->error().empty());
+    const Input a[] = {{"sip:a@b", 1, 1, 0, 1, 1}};
+    EXPECT_TRUE(t->set_contacts("a", 0, LocationRole::primary, a));
+    EXPECT_EQ(t->contacts("a").size(), 1u);
+}
+
+// Memory that cannot be had (here: the address space capped at 128 MiB above its use, in a child
+// process, and
+// 2^24 accounts asking for 512 MiB of slots) gives a message naming the table and its size, and
+// an empty table that is safe to read and refuses every write.
+// Runs in a death-test child: 0 when every check passed, else the number of the failed one.
+int allocation_failure_child() {
+    // The address space in use now (first field of statm, in pages), plus 128 MiB.
+    unsigned long pages = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%lu", &pages) != 1) pages = 0;
+        std::fclose(f);
+    }
+    const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (128u << 20);
+    const rlimit lim{cap, cap};
+    if (pages == 0 || setrlimit(RLIMIT_AS, &lim) != 0) return 10;
+    std::string error;
+    if (LocationTable::create(LocationLimits{1u << 24, 64, 16, 8, 4}, error) != nullptr) return 11;
+    if (error != "location table: cannot allocate the account slots (33554432 slots, 512 MiB)") return 12;
+    LocationTable t(LocationLimits{1u << 24, 64, 16, 8, 4});
+    if (t.ok() || t.error() != error) return 13;
+    // Readers see nothing; writers refuse; nothing crashes.
+    const Input a[] = {{"sip:a@b", 1, 1, 0, 1, 1}};
+    if (t.set_contacts("a", 0, LocationRole::primary, a)) return 14;
+    if (t.account("a") != nullptr || !t.contacts("a").empty()) return 15;
+    if (t.is_known_source(1, 1) || t.trunk_for_source(1, 1) != kNoTrunkKey) return 16;
+    if (t.block(1, 100) || t.is_blocked(1, 0)) return 17;
+    if (t.set_failover(0, FailoverMode::dialplan) || t.failover_state(0) != FailoverMode::automatic) return 18;
+    if (t.register_reader(0)) return 19;
+    t.quiescent(0);
+    t.unblock(1);
+    t.reclaim();
+    t.synchronize();
+    if (t.stats().bytes != 0) return 20;
+    return 0;
+}
+
+TEST(LocationTest, AllocationFailureIsAnErrorNotAnException) {
+    EXPECT_EXIT(std::_Exit(allocation_failure_child()), ::testing::ExitedWithCode(0), "");
 }
 
 // Readers on threads while the control plane rewrites every account: a reader always sees a
