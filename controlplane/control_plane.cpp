@@ -55,6 +55,22 @@ PersistOptions persist_options(const Settings& s) {
     return o;
 }
 
+// The workers' location table, sized from the config: two accounts per trunk with room to
+// double by reload (the table does not grow), two source keys (ip:port and ip) per account's
+// contact with the map kept under half full, and the trunk keys of the data plane's LimitsTable
+// (dataplane.cpp: 2 x trunks + 16). Never below the defaults.
+dp::LocationLimits location_limits(const dp::ConfigSpec& config) {
+    const auto trunks = static_cast<std::uint64_t>(config.trunks.size());
+    const auto clamp = [](std::uint64_t v, std::uint32_t floor) {
+        return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(v, floor, dp::kMaxLocationSlots));
+    };
+    dp::LocationLimits l;
+    l.accounts = clamp(4 * trunks, l.accounts);
+    l.sources = clamp(4ull * l.accounts, l.sources);
+    l.trunks = clamp(2 * trunks + 16, l.trunks);
+    return l;
+}
+
 std::uint64_t random_salt() {
     std::random_device rd;
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
@@ -84,6 +100,7 @@ ControlPlane::ControlPlane(dp::DataPlane& plane, dp::ConfigSpec config, Settings
     : plane_(plane),
       config_(std::move(config)),
       settings_(std::move(settings)),
+      location_(location_limits(config_)),
       nonce_counts_(std::size_t{1} << 20),
       registrar_(location_, nonce_counts_, config_.sip.nonce_secret),
       guard_(location_, guard_settings(settings_)),
@@ -93,12 +110,14 @@ ControlPlane::ControlPlane(dp::DataPlane& plane, dp::ConfigSpec config, Settings
       persist_(persist_options(settings_)),
       cli_(CliServerOptions{settings_.cli_socket, settings_.cli_group}) {
     started_unix_s_ = unix_now_s();
-    // Brute-force protection sees every authentication the registrar makes.
-    registrar_.set_auth_observer([this](const AuthEvent& ev) {
-        if (ev.success)
-            guard_.on_auth_success(ev.ip, ev.username, ev.now_s);
-        else
-            guard_.on_auth_failure(ev.ip, ev.username, ev.now_s);
+    // Brute-force protection sees every authentication the registrar makes, and decides when a
+    // wrong answer gets 403 rather than a new challenge.
+    registrar_.set_guard(&guard_);
+    // The registrar's publish observers: persistence marks every binding change, keepalive
+    // follows every account record published to the workers.
+    registrar_.set_binding_observer([this](const BindingEvent& ev) { on_binding(ev); });
+    registrar_.set_account_observer([this](const AccountEvent& ev) {
+        keepalive_.set_account_contacts(ev.username, ev.trunk_key, ev.role, ev.contacts);
     });
     failover_.set_trunk_namer([this](std::uint32_t key) {
         const dp::PolicySnapshot* s = snapshot();
@@ -141,83 +160,76 @@ const dp::PolicySnapshot* ControlPlane::snapshot() const {
     return slot != nullptr ? slot->read() : nullptr;
 }
 
-std::uint64_t ControlPlane::registrar_changes() const {
-    const RegistrarCounters& c = registrar_.counters();
-    return c.bindings_added + c.bindings_refreshed + c.bindings_removed + c.bindings_expired;
-}
-
 // ---- start-up ----
 
 bool ControlPlane::load_state(std::string& error) {
+    // The location table is allocated by the constructor (it never throws): refuse to start
+    // here, with its reason, before the data plane would hand it to the workers.
+    if (!location_.ok()) {
+        error = location_.error();
+        return false;
+    }
     const std::string records_dir = parent_of(settings_.call_records);
     if (!records_dir.empty() && !make_dirs(records_dir, error)) return false;
     if (!calls_.open(error)) return false;
     if (!make_dirs(settings_.state_dir, error)) return false;
     if (!persist_.open(error)) return false;
-    LoadStats ls;
-    const bool ok = persist_.load(
-        unix_now_s(),
-        [this](const BindingView& b) {
-            PersistedBinding p;
-            p.username = b.username;
-            p.uri = b.uri;
-            p.call_id = b.call_id;
-            p.cseq = b.cseq;
-            p.expires_at = b.expires_at;
-            p.ip = b.ip;
-            p.port = b.port;
-            p.iface = b.iface;
-            p.q_milli = b.q_milli;
-            loaded_bindings_.push_back(std::move(p));
-        },
-        [this](std::string_view trunk, CountUnit unit, std::uint32_t bucket, std::uint32_t count) {
-            loaded_counts_.push_back({std::string(trunk), unit, bucket, count});
-        },
-        &ls, error);
-    if (!ok) return false;
     persist_ok_ = true;
-    std::printf(
-        "palisade: state %s: %llu binding(s), %llu counter bucket(s) (%llu expired binding(s) "
-        "skipped)\n",
-        persist_options(settings_).path.c_str(), static_cast<unsigned long long>(ls.bindings),
-        static_cast<unsigned long long>(ls.count_rows),
-        static_cast<unsigned long long>(ls.expired));
     return true;
 }
 
 bool ControlPlane::restore_state(std::string& error) {
     make_handlers();
+    // One pass over the database, persist -> registrar -> location: every binding is staged in
+    // the registrar's store as it is read (no intermediate copy of a million rows), then each
+    // account is published once (one location record and one keepalive update per account,
+    // not per binding); every counter bucket goes straight into the limits table and the call
+    // records' windows. The loop has not run yet, so no punted REGISTER is handled before this.
     const dp::PolicySnapshot* snap = snapshot();
-    std::size_t bindings = 0;
-    if (snap != nullptr) {
-        for (const PersistedBinding& p : loaded_bindings_) {
-            BindingData b;
-            b.uri = p.uri;
-            b.call_id = p.call_id;
-            b.cseq = p.cseq;
-            b.expires_at = p.expires_at;
-            b.ip = p.ip;
-            b.port = p.port;
-            b.iface = p.iface;
-            if (registrar_.restore(*snap, p.username, b)) ++bindings;
-        }
-    }
+    dp::LimitsTable* limits = plane_.limits();
+    const std::uint64_t now_s = unix_now_s();
+    std::size_t bindings = 0, refused = 0;
     std::uint64_t calls = 0;
-    if (dp::LimitsTable* limits = plane_.limits(); limits != nullptr) {
-        LimitsRestorer restore(*limits, unix_now_s());
-        for (const LoadedCount& c : loaded_counts_) {
-            calls += restore(c.trunk, c.unit, c.bucket, c.count);
-            if (c.unit == CountUnit::minute)
-                calls_.restore_minute(c.trunk, c.bucket, c.count);
-            else
-                calls_.restore_hour(c.trunk, c.bucket, c.count);
-        }
+    LoadStats ls;
+    if (persist_ok_) {
+        std::optional<LimitsRestorer> restore;
+        if (limits != nullptr) restore.emplace(*limits, now_s);
+        BindingData d;
+        const bool ok = persist_.load(
+            now_s,
+            [&](const BindingView& b) {
+                d.uri.assign(b.uri);
+                d.call_id.assign(b.call_id);
+                d.cseq = b.cseq;
+                d.expires_at = b.expires_at;
+                d.ip = b.ip;
+                d.port = b.port;
+                d.iface = b.iface;
+                if (snap != nullptr && registrar_.stage_restore(*snap, b.username, std::move(d))) {
+                    ++bindings;
+                } else {
+                    // The config no longer accepts it (account gone, duplicate): forget it.
+                    ++refused;
+                    persist_.remove_binding(b.username, b.uri);
+                }
+                d = BindingData();
+            },
+            [&](std::string_view trunk, CountUnit unit, std::uint32_t bucket, std::uint32_t count) {
+                if (restore) calls += (*restore)(trunk, unit, bucket, count);
+                if (unit == CountUnit::minute)
+                    calls_.restore_minute(trunk, bucket, count);
+                else
+                    calls_.restore_hour(trunk, bucket, count);
+            },
+            &ls, error);
+        if (!ok) return false;
+        registrar_.publish_staged();
     }
-    loaded_bindings_.clear();
-    loaded_counts_.clear();
-    // Mirror what was restored, so the first sync does not rewrite every row.
-    mark_all_dirty();
-    sync_bindings();
+    std::printf(
+        "palisade: state %s: %llu binding(s), %llu counter bucket(s) (%llu expired binding(s) "
+        "skipped, %zu refused by the config)\n",
+        persist_options(settings_).path.c_str(), static_cast<unsigned long long>(ls.bindings),
+        static_cast<unsigned long long>(ls.count_rows), static_cast<unsigned long long>(ls.expired), refused);
     if (persist_ok_) persist_.start();
     std::printf("palisade: restored %zu binding(s), %llu counted call(s)\n", bindings,
                 static_cast<unsigned long long>(calls));
@@ -234,7 +246,6 @@ void ControlPlane::close() {
     cli_.close();
     calls_.close();
     if (persist_ok_) {
-        sync_bindings();
         persist_.stop();
         persist_ok_ = false;
     }
@@ -251,7 +262,6 @@ void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& hup) {
 unsigned ControlPlane::run_once(std::atomic<bool>& hup) {
     const unsigned got = drain_punts();
     tick();
-    sync_bindings();
     cli_.poll(mono_now_ms());
     if (hup.exchange(false)) {
         ++stats_.reopens;
@@ -295,9 +305,7 @@ void ControlPlane::handle_register(dp::RingMessage& m) {
         ++stats_.reply_dropped;
         return;
     }
-    const std::uint64_t changes = registrar_changes();
     const bool replied = registrar_.handle(m, *snap, unix_now_s(), *reply);
-    if (registrar_changes() != changes) mark_dirty_from(m);
     if (!replied) {
         plane_.release(reply);
         return;
@@ -311,21 +319,6 @@ void ControlPlane::handle_register(dp::RingMessage& m) {
     ++stats_.register_replies;
 }
 
-void ControlPlane::mark_dirty_from(const dp::RingMessage& m) {
-    // The registrar binds the To header's user (RFC 3261 §10.3: the address-of-record); it has
-    // just parsed and validated the same request.
-    sip::Message msg;
-    sip::NameAddr to;
-    const sip::HeaderField* f = nullptr;
-    if (msg.parse(m.text()) == sip::ParseStatus::ok &&
-        (f = msg.find(sip::HeaderId::to)) != nullptr &&
-        sip::parse_name_addr(f->value, to) == sip::Reason::none) {
-        dirty_.emplace(to.uri.user);
-    } else {
-        mark_all_dirty();
-    }
-}
-
 void ControlPlane::handle_call_event(const dp::RingMessage& m) {
     dp::CallEvent ev;
     const bool valid = dp::decode_call_event(m, ev);
@@ -337,92 +330,23 @@ void ControlPlane::handle_call_event(const dp::RingMessage& m) {
         persist_.record_call_counted(ev.trunk_id(), ev.start_us / 1'000'000ull);
 }
 
-void ControlPlane::mark_all_dirty() {
-    const BindingStore& store = registrar_.bindings();
-    for (std::size_t a = 0; a < store.account_count(); ++a)
-        dirty_.insert(store.account(static_cast<std::uint32_t>(a)).username);
-    for (const auto& [name, list] : mirror_) dirty_.insert(name);
-}
-
-void ControlPlane::mark_expired(std::uint64_t now_s) {
-    // Entries of refreshed bindings were replaced when their account was synced, so what is
-    // left at or before now_s names accounts that (may) have lost a binding to expiry.
-    for (auto it = expiry_index_.begin(); it != expiry_index_.end() && it->first <= now_s; ++it)
-        dirty_.insert(it->second);
-}
-
-void ControlPlane::sync_bindings() {
-    if (dirty_.empty()) return;
-    ++stats_.binding_syncs;
-    for (const std::string& name : dirty_) sync_account(name);
-    dirty_.clear();
-}
-
-void ControlPlane::sync_account(const std::string& username) {
-    const BindingStore& store = registrar_.bindings();
-    const std::uint32_t a = store.find_account(username);
-    std::vector<Mirrored>& old = mirror_[username];
-    std::vector<Mirrored> now;
-    std::vector<dp::LocationTable::ContactInput> contacts;
-    std::uint32_t trunk_key = dp::kNoTrunkKey;
-    dp::LocationRole role = dp::LocationRole::primary;
-    if (a != kNoIndex) {
-        const AccountBindings& ab = store.account(a);
-        trunk_key = ab.trunk_key;
-        role = ab.role;
-        for (std::uint8_t i = 0; i < ab.count; ++i) {
-            const Binding& b = store.binding(ab.ids[i]);
-            if (!b.live) continue;
-            Mirrored m;
-            m.uri = b.uri;
-            m.expires_at = b.expires_at;
-            m.cseq = b.cseq;
-            m.ip = b.ip;
-            m.port = b.port;
-            const Mirrored* before = nullptr;
-            for (const Mirrored& o : old)
-                if (o.uri == b.uri) before = &o;
-            const bool changed = before == nullptr || before->expires_at != m.expires_at ||
-                                 before->cseq != m.cseq || before->ip != m.ip ||
-                                 before->port != m.port;
-            if (changed && persist_ok_) {
-                BindingView v;
-                v.username = username;
-                v.uri = b.uri;
-                v.call_id = b.call_id;
-                v.cseq = b.cseq;
-                v.expires_at = b.expires_at;
-                v.ip = b.ip;
-                v.port = b.port;
-                v.iface = b.iface;
-                persist_.record_binding(v);
-            }
-            dp::LocationTable::ContactInput c;
-            c.ip = b.ip;
-            c.port = b.port;
-            c.iface = b.iface;
-            c.contact_id = b.contact_id;
-            c.expires_at_s = b.expires_at;
-            contacts.push_back(c);
-            now.push_back(std::move(m));
-        }
+void ControlPlane::on_binding(const BindingEvent& ev) {
+    if (!persist_ok_) return;
+    const Binding& b = *ev.binding;
+    if (ev.change == BindingChange::removed || ev.change == BindingChange::expired) {
+        persist_.remove_binding(ev.username, b.uri);
+        return;
     }
-    for (Mirrored& o : old) {
-        bool still = false;
-        for (const Mirrored& m : now) still = still || m.uri == o.uri;
-        if (!still && persist_ok_) persist_.remove_binding(username, o.uri);
-        expiry_index_.erase(o.expiry);
-    }
-    // ContactInput views point into `now`, which is final from here on.
-    for (std::size_t i = 0; i < now.size(); ++i) {
-        contacts[i].uri = now[i].uri;
-        now[i].expiry = expiry_index_.emplace(now[i].expires_at, username);
-    }
-    keepalive_.set_account_contacts(username, trunk_key, role, contacts);
-    if (now.empty())
-        mirror_.erase(username);
-    else
-        old = std::move(now);
+    BindingView v;
+    v.username = ev.username;
+    v.uri = b.uri;
+    v.call_id = b.call_id;
+    v.cseq = b.cseq;
+    v.expires_at = b.expires_at;
+    v.ip = b.ip;
+    v.port = b.port;
+    v.iface = b.iface;
+    persist_.record_binding(v);
 }
 
 bool ControlPlane::send_datagram(const Datagram& d) {
@@ -445,7 +369,7 @@ void ControlPlane::tick() {
     const std::uint64_t now_ms = mono_now_ms();
     const std::uint64_t now_us = unix_now_us();
     const std::uint64_t now_s = now_us / 1'000'000ull;
-    if (registrar_.expire(now_s) > 0) mark_expired(now_s);
+    registrar_.expire(now_s);
     location_.reclaim();
     guard_.tick(now_s);
     keepalive_.tick(now_ms, [this](const Datagram& d) { return send_datagram(d); });
@@ -491,7 +415,6 @@ ReloadOutcome ControlPlane::reload() {
     // records, state) and the nonce secret take effect at the next start.
     const dp::PolicySnapshot* snap = snapshot();
     if (snap != nullptr) registrar_.reconcile(*snap);
-    mark_all_dirty();
     keepalive_.configure(next);
     guard_.configure(guard_settings(next_settings));
     settings_.auth_fail_threshold = next_settings.auth_fail_threshold;

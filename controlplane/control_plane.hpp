@@ -6,33 +6,32 @@
 //   drain_punts   every worker's punt ring: REGISTER -> registrar -> reply injected through the
 //                 worker that punted it; responses to our requests -> keepalive; call events ->
 //                 call records (+ counted calls -> persistence);
-//   sync_bindings the accounts whose bindings changed: -> persistence (added/refreshed/removed
-//                 rows) and keepalive (targets);
 //   tick          keepalive probes and timeouts, binding expiry, the guard's block expiry,
 //                 location-record reclaim, call-record flush and stale sweep, rate samples;
 //   poll_cli      the CLI socket (non-blocking; handlers run here);
 //   reopen        SIGHUP: the call-record file is reopened (logrotate).
 //
-// Start-up order (run_daemon): load_state() reads the persisted bindings and call counts from
-// disk BEFORE the data plane starts; after start, restore_state() applies them (registrar,
-// LimitsTable, call records, keepalive) before the loop handles its first punted message.
+// Start-up order (run_daemon): load_state() checks the location table (sized from the config;
+// start-up refuses with its message when it could not be allocated) and opens the database
+// BEFORE the data plane starts; after start, restore_state() reads the persisted bindings and
+// call counts and applies them in the same pass (registrar in bulk: one location record per
+// account, LimitsTable, call records, keepalive) before the loop handles its first punted
+// message.
 //
-// Registrar changes reach persistence and keepalive per account (the registrar has no change
-// hook, so the loop finds out itself): a REGISTER that changed the registrar's binding counters
-// marks its To user's account dirty; binding expiry marks the accounts whose mirrored bindings
-// have expired (an index on the mirror's expiry times). Each pass diffs the dirty accounts'
-// bindings against the mirror (O(contacts of the account)) and writes only what changed:
-// persistence rows added/refreshed/removed, keepalive's contact set. A restore or a reload (which
-// may drop accounts) diffs every account once.
+// Registrar changes reach the other modules through its publish observers, as they happen
+// (registrar.hpp): every binding added, refreshed, removed or expired is marked in
+// persistence's pending batch (no I/O on this thread; the writer thread group-commits), and
+// every account record published to the workers' location table sets keepalive's targets for
+// that account. Authentication outcomes go straight to the brute-force guard, which decides
+// when a wrong answer gets 403 instead of a new challenge.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "controlplane/calls/call_records.hpp"
@@ -60,7 +59,6 @@ struct ControlPlaneStats {
     std::uint64_t call_events = 0;
     std::uint64_t other_punts = 0;
     std::uint64_t probes_dropped = 0;  ///< keepalive OPTIONS not queued (pool or ring full)
-    std::uint64_t binding_syncs = 0;
     std::uint64_t reloads = 0, reloads_refused = 0;
     std::uint64_t reopens = 0;
 };
@@ -72,10 +70,12 @@ class ControlPlane {
     ControlPlane(const ControlPlane&) = delete;
     ControlPlane& operator=(const ControlPlane&) = delete;
 
-    /// Before the data plane starts: opens the database and reads the persisted state into
-    /// memory, opens the call-record file. False with `error`.
+    /// Before the data plane starts: checks the location table (sized from the config by the
+    /// constructor), opens the call-record file and the database. False with `error` (e.g. the
+    /// location table could not be allocated: start-up refuses with its reason).
     bool load_state(std::string& error);
-    /// After the data plane started, before the loop: applies what load_state read, starts the
+    /// After the data plane started, before the loop: reads the persisted state and applies it
+    /// in one pass (registrar in bulk, LimitsTable, call records, keepalive), starts the
     /// persistence writer, opens the CLI socket. False with `error`.
     bool restore_state(std::string& error);
     /// Runs the loop until `stop`; `hup` (set by SIGHUP) reopens the call-record file.
@@ -98,30 +98,15 @@ class ControlPlane {
     [[nodiscard]] std::string summary() const;
 
   private:
-    // What persistence and keepalive were last told about one binding.
-    struct Mirrored {
-        std::string uri;
-        std::uint64_t expires_at = 0;
-        std::uint32_t cseq = 0;
-        std::uint32_t ip = 0;
-        std::uint16_t port = 0;
-        std::multimap<std::uint64_t, std::string>::iterator expiry;  // into expiry_index_
-    };
-
     void make_handlers();
     unsigned drain_punts();
     void handle_register(dp::RingMessage& m);
     void handle_call_event(const dp::RingMessage& m);
-    void mark_dirty_from(const dp::RingMessage& m);
-    void sync_bindings();  // every dirty account
-    void sync_account(const std::string& username);
-    void mark_all_dirty();
-    void mark_expired(std::uint64_t now_s);
+    void on_binding(const BindingEvent& ev);  // registrar observer -> persistence
     void tick();
     ReloadOutcome reload();
     bool send_datagram(const Datagram& d);
     const dp::PolicySnapshot* snapshot() const;
-    std::uint64_t registrar_changes() const;
 
     dp::DataPlane& plane_;
     dp::ConfigSpec config_;
@@ -139,20 +124,8 @@ class ControlPlane {
     std::unique_ptr<CliHandlers> handlers_;
     ControlPlaneStats stats_;
 
-    // state read by load_state, applied by restore_state
-    std::vector<PersistedBinding> loaded_bindings_;
-    struct LoadedCount {
-        std::string trunk;
-        CountUnit unit;
-        std::uint32_t bucket;
-        std::uint32_t count;
-    };
-    std::vector<LoadedCount> loaded_counts_;
     bool persist_ok_ = false;
 
-    std::unordered_map<std::string, std::vector<Mirrored>> mirror_;  // by account username
-    std::multimap<std::uint64_t, std::string> expiry_index_;         // expires_at -> username
-    std::unordered_set<std::string> dirty_;                          // accounts to sync
     std::uint64_t last_sample_ms_ = 0;
     std::uint64_t last_sweep_ms_ = 0;
     std::uint64_t started_unix_s_ = 0;

@@ -1,15 +1,20 @@
 // The registrar's own record of bindings (cp only, never read by workers: they read the
 // LocationTable the registrar publishes). A slab of bindings with a free list, accounts by
-// username, and an indexed min-heap on expiry so that refreshing a binding moves its one heap
-// entry (O(log n)) and a tick pops only what has expired: no stale timer entries pile up at
-// 100,000 REGISTERs a second.
+// username, and an indexed min-heap on expiry: one entry per binding, so no stale timer entries
+// pile up at 100,000 REGISTERs a second, and a tick pops only what has expired.
+//
+// The heap is lazy for refreshes: an entry's key is the time the binding must be looked at,
+// never later than its expiry. A refresh that moves the expiry later (the usual case) only
+// writes the binding's expires_at and leaves the heap alone (no sift, no cache misses along a
+// path of log n entries); when the entry reaches the top, expired() finds the binding was
+// extended and re-keys it (one sift down). A refresh that shortens the expiry sifts the entry up
+// at once. Keys live in the heap array, so comparisons never touch the slab.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "dataplane/contract/location.hpp"
@@ -45,6 +50,7 @@ struct AccountBindings {
     dp::LocationRole role = dp::LocationRole::primary;
     std::uint8_t count = 0;
     std::uint8_t cached_role = 0;        ///< policy AccountRole cached with cached_trunk
+    bool staged = false;                 ///< restored, not yet published (Registrar::stage_restore)
     std::uint32_t ids[dp::kMaxContactsPerAccount] = {};  ///< slab indices, registration order
     /// The account's trunk index in the policy snapshot of generation cached_generation (saves
     /// the snapshot's username search on every refresh; 0 = nothing cached).
@@ -65,36 +71,51 @@ public:
 
     [[nodiscard]] Binding& binding(std::uint32_t id) noexcept { return slab_[id]; }
     [[nodiscard]] const Binding& binding(std::uint32_t id) const noexcept { return slab_[id]; }
-    /// Adds a binding to account `a` (which has room); returns its slab index.
-    std::uint32_t add(std::uint32_t a, BindingData&& data);
+    /// Adds a binding to account `a` (which has room); returns its slab index. With
+    /// `defer_heap` the expiry heap is left unordered until rebuild_heap() (bulk restore: one
+    /// O(n) heapify instead of n sifts); expired() must not be called in between.
+    std::uint32_t add(std::uint32_t a, BindingData&& data, bool defer_heap = false);
+    /// Restores the heap order after deferred adds: O(n).
+    void rebuild_heap() noexcept;
+    /// Room for `bindings` bindings and `accounts` accounts (bulk restore), so the slab and the
+    /// name index grow once.
+    void reserve(std::size_t bindings, std::size_t accounts);
     /// Removes binding `id` from its account, the heap and the slab.
     void remove(std::uint32_t id);
     /// Moves binding `id`'s expiry.
     void set_expiry(std::uint32_t id, std::uint64_t at) noexcept;
-    /// The binding that expires first if it has expired at now_s, else kNoIndex.
-    [[nodiscard]] std::uint32_t expired(std::uint64_t now_s) const noexcept;
+    /// The binding that expires first if it has expired at now_s, else kNoIndex (re-keys the
+    /// entries of bindings extended since they were keyed, on the way).
+    [[nodiscard]] std::uint32_t expired(std::uint64_t now_s) noexcept;
     /// Live bindings.
     [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
     /// Approximate memory (slab, heap, accounts, strings), octets.
     [[nodiscard]] std::size_t bytes() const noexcept;
 
 private:
-    struct NameHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
+    void rehash(std::size_t slots);  // slots: a power of two
     void sift_up(std::size_t i) noexcept;
     void sift_down(std::size_t i) noexcept;
-    void place(std::size_t i, std::uint32_t id) noexcept {
-        heap_[i] = id;
-        slab_[id].heap_pos = static_cast<std::uint32_t>(i);
+    struct HeapEntry {
+        std::uint64_t key;  // when to look at the binding: <= its expires_at
+        std::uint32_t id;   // slab index
+    };
+    void place(std::size_t i, HeapEntry e) noexcept {
+        heap_[i] = e;
+        slab_[e.id].heap_pos = static_cast<std::uint32_t>(i);
     }
 
     std::vector<AccountBindings> accounts_;
-    std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> by_name_;
+    // Accounts by username: open addressing, linear probing, never more than half full. A slot
+    // is (hash's high 32 bits << 32 | account index), kEmptySlot when free; accounts are never
+    // removed, so there are no tombstones. One cache line per lookup (then the account itself,
+    // whose username confirms the match), where a node-based map costs a bucket, a node and
+    // the key's string.
+    static constexpr std::uint64_t kEmptySlot = ~std::uint64_t{0};
+    std::vector<std::uint64_t> by_name_;
     std::vector<Binding> slab_;
     std::vector<std::uint32_t> free_;
-    std::vector<std::uint32_t> heap_;  // slab indices, min-heap on expires_at
+    std::vector<HeapEntry> heap_;  // min-heap on key
     std::vector<std::uint8_t> generation_;
 };
 

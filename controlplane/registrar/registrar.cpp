@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "controlplane/guard/auth_guard.hpp"
 #include "parsers/sip/builder.hpp"
 #include "parsers/sip/message.hpp"
 #include "parsers/sip/scan.hpp"
@@ -111,11 +112,22 @@ bool Registrar::publish(std::uint32_t a) {
         const Binding& b = store_.binding(acc.ids[i]);
         in[i] = dp::LocationTable::ContactInput{b.uri, b.ip, b.port, b.iface, b.contact_id, b.expires_at};
     }
-    if (!location_.set_contacts(acc.username, acc.trunk_key, acc.role, std::span(in, acc.count))) {
-        ++counters_.location_refused;
-        return false;
-    }
-    return true;
+    const std::span<const dp::LocationTable::ContactInput> contacts(in, acc.count);
+    const bool ok = location_.set_contacts(acc.username, acc.trunk_key, acc.role, contacts);
+    if (!ok) ++counters_.location_refused;
+    // Keepalive follows the registrar's bindings even when the workers' table was full: the
+    // contact is still registered (and answered 200), so it is probed.
+    if (account_observer_) account_observer_(AccountEvent{acc.username, acc.trunk_key, acc.role, contacts});
+    return ok;
+}
+
+void Registrar::notify(BindingChange change, std::uint32_t a, std::uint32_t id) {
+    if (binding_observer_) binding_observer_(BindingEvent{change, store_.account(a).username, &store_.binding(id)});
+}
+
+void Registrar::drop(std::uint32_t id, BindingChange change) {
+    notify(change, store_.binding(id).account, id);
+    store_.remove(id);
 }
 
 int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t now_s) {
@@ -198,12 +210,25 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
     ev.port = r.in.remote_port;
     ev.username = creds->username;
     ev.now_s = now_s;
+    // A refused answer: counted, reported, then a new challenge, or 403 once the guard has
+    // seen this source or username fail repeatedly (DESIGN.md §4; the failure that blocks the
+    // source gets 403 too, and its next packets nothing).
+    auto refuse = [&](const dp::AccountSpec* spec) {
+        ++counters_.auth_failures;
+        if (observer_) observer_(ev);
+        if (guard_ != nullptr) {
+            guard_->on_auth_failure(ev.ip, ev.username, now_s);
+            if (guard_->should_forbid(ev.ip, ev.username, now_s)) {
+                r.phrase = "Forbidden";
+                return 403;
+            }
+        }
+        return challenge(spec, false);
+    };
     if (cred_spec == nullptr) {
         ev.unknown_user = true;
         ev.verdict = sip::DigestVerdict::bad_response;
-        ++counters_.auth_failures;
-        if (observer_) observer_(ev);
-        return challenge(to_spec, false);
+        return refuse(to_spec);
     }
     sip::DigestAccount da;
     for (const dp::DigestAlgorithm alg : cred_spec->algorithms) {
@@ -255,14 +280,14 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
         }
         const bool stale = verdict == sip::DigestVerdict::stale_nonce || verdict == sip::DigestVerdict::nc_refused;
         if (!stale) {
-            ++counters_.auth_failures;
             ev.verdict = verdict;
-            if (observer_) observer_(ev);
+            return refuse(cred_spec);
         }
-        return challenge(cred_spec, stale);
+        return challenge(cred_spec, true);
     }
     ev.success = true;
     if (observer_) observer_(ev);
+    if (guard_ != nullptr) guard_->on_auth_success(ev.ip, ev.username, now_s);
 
     // §10.3 step 5, then 4 (see the header): the AOR must be an account, and this one.
     if (to_spec == nullptr) {
@@ -394,7 +419,7 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
     if (star) {
         AccountBindings& ab = store_.account(a);
         while (ab.count > 0) {
-            store_.remove(ab.ids[ab.count - 1]);
+            drop(ab.ids[ab.count - 1], BindingChange::removed);
             ++counters_.bindings_removed;
             changed = true;
         }
@@ -403,7 +428,7 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
         const Planned& p = plan[i];
         if (p.existing != kNoIndex) {
             if (p.expires == 0) {
-                store_.remove(p.existing);
+                drop(p.existing, BindingChange::removed);
                 ++counters_.bindings_removed;
             } else {
                 Binding& b = store_.binding(p.existing);
@@ -419,6 +444,7 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
                 }
                 store_.set_expiry(p.existing, now_s + p.expires);
                 ++counters_.bindings_refreshed;
+                notify(BindingChange::refreshed, a, p.existing);
                 continue;
             }
             changed = true;
@@ -431,7 +457,7 @@ int Registrar::process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t
             d.ip = r.in.remote_ip;
             d.port = r.in.remote_port;
             d.iface = r.in.port;
-            store_.add(a, std::move(d));
+            notify(BindingChange::added, a, store_.add(a, std::move(d)));
             ++counters_.bindings_added;
             changed = true;
         }
@@ -574,7 +600,7 @@ std::size_t Registrar::expire(std::uint64_t now_s) {
     dirty_.clear();
     for (std::uint32_t id = store_.expired(now_s); id != kNoIndex; id = store_.expired(now_s)) {
         const std::uint32_t a = store_.binding(id).account;
-        store_.remove(id);
+        drop(id, BindingChange::expired);
         ++removed;
         if (dirty_.empty() || dirty_.back() != a) dirty_.push_back(a);
     }
@@ -593,7 +619,7 @@ void Registrar::reconcile(const dp::PolicySnapshot& snap) {
         const dp::AccountRef ref = snap.find_account(acc.username);
         if (ref.trunk == dp::kNoTrunk) {
             while (acc.count > 0) {
-                store_.remove(acc.ids[acc.count - 1]);
+                drop(acc.ids[acc.count - 1], BindingChange::removed);
                 ++counters_.bindings_removed;
             }
             publish(a);
@@ -610,15 +636,58 @@ void Registrar::reconcile(const dp::PolicySnapshot& snap) {
 }
 
 bool Registrar::restore(const dp::PolicySnapshot& snap, std::string_view username, const BindingData& b) {
-    const dp::AccountRef ref = snap.find_account(username);
-    if (ref.trunk == dp::kNoTrunk || b.uri.empty() || b.uri.size() > dp::kMaxContactUri) return false;
-    const std::uint32_t a = store_.upsert_account(username, snap.trunk(ref.trunk).limit_slot, location_role(ref.role));
+    const std::uint32_t a = stage(snap, username, BindingData(b), false);
+    if (a == kNoIndex) return false;
+    // Published at once: take it off the staged list (it is the last one, or was staged before).
+    AccountBindings& acc = store_.account(a);
+    if (acc.staged) {
+        acc.staged = false;
+        std::erase(staged_, a);
+    }
+    return publish(a);
+}
+
+bool Registrar::stage_restore(const dp::PolicySnapshot& snap, std::string_view username, BindingData&& b) {
+    return stage(snap, username, std::move(b), true) != kNoIndex;
+}
+
+std::uint32_t Registrar::stage(const dp::PolicySnapshot& snap, std::string_view username, BindingData&& b,
+                               bool defer_heap) {
+    if (b.uri.empty() || b.uri.size() > dp::kMaxContactUri) return kNoIndex;
+    std::uint32_t a = staged_last_;
+    if (a == kNoIndex || staged_generation_ != snap.generation() || store_.account(a).username != username) {
+        const dp::AccountRef ref = snap.find_account(username);
+        if (ref.trunk == dp::kNoTrunk) return kNoIndex;
+        a = store_.upsert_account(username, snap.trunk(ref.trunk).limit_slot, location_role(ref.role));
+        staged_last_ = a;
+        staged_generation_ = snap.generation();
+    }
     AccountBindings& acc = store_.account(a);
     for (std::uint8_t i = 0; i < acc.count; ++i)
-        if (store_.binding(acc.ids[i]).uri == b.uri) return false;
-    if (acc.count == dp::kMaxContactsPerAccount) return false;
-    store_.add(a, BindingData(b));
-    return publish(a);
+        if (store_.binding(acc.ids[i]).uri == b.uri) return kNoIndex;
+    if (acc.count == dp::kMaxContactsPerAccount) return kNoIndex;
+    store_.add(a, std::move(b), defer_heap);
+    if (defer_heap && !acc.staged) {
+        acc.staged = true;
+        staged_.push_back(a);
+    }
+    return a;
+}
+
+std::size_t Registrar::publish_staged() {
+    store_.rebuild_heap();
+    std::size_t n = 0;
+    for (const std::uint32_t a : staged_) {
+        store_.account(a).staged = false;
+        publish(a);
+        ++n;
+        // Records replaced during a restore (none unless an account was staged twice) are
+        // freed as we go rather than piling up.
+        if ((n & 0xffff) == 0) location_.reclaim();
+    }
+    staged_.clear();
+    location_.reclaim();
+    return n;
 }
 
 }  // namespace palisade::cp

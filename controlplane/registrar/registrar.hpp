@@ -11,7 +11,10 @@
 //   - step 3 before 5: a REGISTER without valid credentials gets 401 whether or not its To names
 //     an account (no account enumeration); the challenge offers the To account's algorithms, or
 //     the default (SHA-256, MD5) for an unknown name. Wrong credentials: 401 with a new challenge
-//     (403 after repeated failures is brute-force protection: see AuthEvent).
+//     A wrong answer from a source or for a username that has failed repeatedly gets 403
+//     instead of a new challenge (DESIGN.md §4; RFC 3261 §22.2 lets a UAS refuse credentials
+//     it will not accept): the registrar asks AuthGuard::should_forbid (set_guard) after
+//     counting the failure, so the answer that blocks a source is a 403, then silence.
 //   - step 5 then 4: authenticated, a To user that is no account gets 404; an account's
 //     credentials used for another account's To gets 403.
 //   - step 6/7: a Contact URI is the same binding when its URI text is byte-identical (a strict
@@ -36,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -61,6 +65,37 @@ struct AuthEvent {
 };
 /// Called for every REGISTER that carried credentials (success or failure). cp only.
 using AuthObserver = std::function<void(const AuthEvent&)>;
+
+class AuthGuard;
+
+/// What happened to one binding (the registrar's publish observer, issue 5 point 2).
+enum class BindingChange : std::uint8_t {
+    added,      ///< a new Contact bound
+    refreshed,  ///< an existing binding's expiry, CSeq or source moved
+    removed,    ///< unregistered (expires=0, `*`) or dropped by a reload
+    expired,    ///< removed by expire()
+};
+/// One binding change, given to the binding observer right after the store changed (for
+/// removed / expired: right before the binding's strings are released). `binding` is valid
+/// during the callback only. cp only.
+struct BindingEvent {
+    BindingChange change = BindingChange::added;
+    std::string_view username;  ///< the account (the AOR's user)
+    const Binding* binding = nullptr;
+};
+/// One account's contacts as just published to the LocationTable (after every record rebuild:
+/// a binding added, removed, moved to another source, or the account moved to another trunk
+/// or role; not after a refresh that only moved expiries in place). `contacts` is the exact
+/// input given to LocationTable::set_contacts (empty: the account has no binding left); views
+/// valid during the callback only. cp only.
+struct AccountEvent {
+    std::string_view username;
+    std::uint32_t trunk_key = dp::kNoTrunkKey;
+    dp::LocationRole role = dp::LocationRole::primary;
+    std::span<const dp::LocationTable::ContactInput> contacts;
+};
+using BindingObserver = std::function<void(const BindingEvent&)>;
+using AccountObserver = std::function<void(const AccountEvent&)>;
 
 /// What the registrar did, by outcome. cp writes; read by the CLI on the same thread.
 struct RegistrarCounters {
@@ -103,11 +138,30 @@ public:
     /// re-published under the new trunk). Call after each reload is published. cp only.
     void reconcile(const dp::PolicySnapshot& snap);
 
-    /// Restores one binding (persistence, before the first packet). False when refused.
+    /// Restores one binding (persistence, before the first packet) and publishes its account
+    /// at once. False when refused. A bulk restore uses stage_restore + publish_staged instead.
     bool restore(const dp::PolicySnapshot& snap, std::string_view username, const BindingData& b);
+    /// Bulk restore (start-up, one pass persist -> registrar -> location): adds one binding to
+    /// the store without publishing it; nothing reaches the workers or the observers until
+    /// publish_staged(). The expiry heap is rebuilt once at the end instead of sifted per
+    /// binding. False when refused (account unknown to `snap`, bad URI, duplicate, or the
+    /// account already has kMaxContactsPerAccount). Rows of one account are usually adjacent
+    /// (persistence returns them in key order): the account lookup is cached for the next row.
+    bool stage_restore(const dp::PolicySnapshot& snap, std::string_view username, BindingData&& b);
+    /// Publishes every account staged since the last call: one LocationTable record per account
+    /// (not one per binding), one AccountEvent each (no BindingEvent: a restored binding is
+    /// not a change). Returns the accounts published.
+    std::size_t publish_staged();
 
     /// Observer of every authentication (brute-force protection).
     void set_auth_observer(AuthObserver observer) { observer_ = std::move(observer); }
+    /// Brute-force protection: failures and successes are reported to `guard`, and a failure
+    /// it says should_forbid gets 403 instead of a new 401. Null: always 401. cp only.
+    void set_guard(AuthGuard* guard) noexcept { guard_ = guard; }
+    /// Publish observers (persistence, keepalive): every binding change, and every account
+    /// record published to the workers. cp only.
+    void set_binding_observer(BindingObserver observer) { binding_observer_ = std::move(observer); }
+    void set_account_observer(AccountObserver observer) { account_observer_ = std::move(observer); }
 
     /// Counters.
     [[nodiscard]] const RegistrarCounters& counters() const noexcept { return counters_; }
@@ -118,6 +172,10 @@ private:
     struct Request;
     int process(Request& r, const dp::PolicySnapshot& snap, std::uint64_t now_s);
     bool publish(std::uint32_t account);
+    void notify(BindingChange change, std::uint32_t account, std::uint32_t id);
+    void drop(std::uint32_t id, BindingChange change);  // notify, then remove from the store
+    std::uint32_t stage(const dp::PolicySnapshot& snap, std::string_view username, BindingData&& b,
+                        bool defer_heap);  // the account, or kNoIndex when refused
 
     dp::LocationTable& location_;
     sip::NonceCountTable& counts_;
@@ -125,7 +183,13 @@ private:
     BindingStore store_;
     RegistrarCounters counters_;
     AuthObserver observer_;
-    std::vector<std::uint32_t> dirty_;  // scratch for expire()
+    AuthGuard* guard_ = nullptr;
+    BindingObserver binding_observer_;
+    AccountObserver account_observer_;
+    std::vector<std::uint32_t> dirty_;   // scratch for expire()
+    std::vector<std::uint32_t> staged_;  // accounts staged by stage_restore, not yet published
+    std::uint32_t staged_last_ = kNoIndex;  // account of the last restored row (lookup cache)
+    std::uint64_t staged_generation_ = 0;   // snapshot generation of that cache
 };
 
 }  // namespace palisade::cp

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/guard/auth_guard.hpp"
 #include "dataplane/contract/limits.hpp"
 #include "parsers/sip/digest.hpp"
 #include "parsers/sip/message.hpp"
@@ -244,6 +245,143 @@ TEST_F(RegistrarTest, WrongPasswordGets401AndIsReported) {
     EXPECT_TRUE(location.contacts("alice").empty());
 }
 
+// DESIGN.md §4: 403 after repeated failures, before the block. With the guard at
+// forbid_after 3 and threshold 5: failures 1-2 get a new challenge, 3-4 get 403, the 5th blocks
+// the source (answered 403 too), and from then on the source gets nothing.
+TEST_F(RegistrarTest, RepeatedFailuresGet403ThenTheSourceIsBlocked) {
+    AuthGuardSettings gs;
+    gs.threshold = 5;
+    gs.forbid_after = 3;
+    gs.window_s = 60;
+    gs.block_s = 600;
+    AuthGuard guard(location, gs);
+    guard.set_log([](std::string_view) {});
+    reg.set_guard(&guard);
+    std::vector<int> codes;
+    for (std::uint32_t i = 0; i < 5; ++i) {
+        const std::string cid = "bf" + std::to_string(i);
+        const Sent c = send(request("alice", cid, 1, {"<sip:alice@10.1.1.1>"}), kNow + i);
+        ASSERT_EQ(c.code, 401) << "no credentials: always a challenge, attempt " << i;
+        const Sent s = send(request("alice", cid, 2, {"<sip:alice@10.1.1.1>"}, answer(c.text, "alice", "wrong")), kNow + i);
+        codes.push_back(s.code);
+        if (s.code == 403) {
+            EXPECT_TRUE(headers(s.text, "WWW-Authenticate").empty()) << s.text;
+            EXPECT_NE(s.text.find("SIP/2.0 403 Forbidden\r\n"), std::string::npos) << s.text;
+        }
+    }
+    EXPECT_EQ(codes, (std::vector<int>{401, 401, 403, 403, 403}));
+    EXPECT_EQ(reg.counters().auth_failures, 5u);
+    EXPECT_EQ(reg.counters().r403, 3u);
+    EXPECT_EQ(guard.counters().failures, 5u);
+    EXPECT_EQ(guard.counters().blocks, 1u);
+    EXPECT_TRUE(location.is_blocked(kSrcIp, kNow + 5));
+    EXPECT_EQ(send(request("alice", "bf9", 1, {"<sip:alice@10.1.1.1>"}), kNow + 5).code, 0);
+    EXPECT_EQ(reg.counters().dropped_blocked, 1u);
+    EXPECT_TRUE(location.contacts("alice").empty());
+}
+
+// A success resets the source's count (AuthGuard::on_auth_success), so a PBX that mistyped
+// twice and was fixed is challenged normally afterwards.
+TEST_F(RegistrarTest, SuccessResetsTheSourcesFailures) {
+    AuthGuardSettings gs;
+    gs.threshold = 10;
+    gs.forbid_after = 2;
+    AuthGuard guard(location, gs);
+    guard.set_log([](std::string_view) {});
+    reg.set_guard(&guard);
+    const Sent c = send(request("bob", "s1", 1, {"<sip:bob@10.1.1.1>"}));
+    EXPECT_EQ(send(request("bob", "s1", 2, {"<sip:bob@10.1.1.1>"}, answer(c.text, "bob", "wrong", "MD5"))).code, 401);
+    EXPECT_EQ(guard.source_failures(kSrcIp, kNow), 1u);
+    const Sent c2 = send(request("bob", "s2", 1, {"<sip:bob@10.1.1.1>"}));
+    EXPECT_EQ(send(request("bob", "s2", 2, {"<sip:bob@10.1.1.1>"}, answer(c2.text, "bob", "secret", "MD5"))).code, 200);
+    EXPECT_EQ(guard.counters().successes, 1u);
+    EXPECT_EQ(guard.source_failures(kSrcIp, kNow), 0u);
+    // The username's count is kept (an attack on bob from elsewhere is not reset by bob's PBX):
+    // one more failure reaches forbid_after for the username.
+    const Sent c3 = send(request("bob", "s3", 1, {"<sip:bob@10.1.1.1>"}), kNow, 40100);
+    EXPECT_EQ(send(request("bob", "s3", 2, {"<sip:bob@10.1.1.1>"}, answer(c3.text, "bob", "wrong", "MD5")), kNow, 40100).code,
+              403);
+}
+
+// The publish observers (issue 5 point 2): every binding change and every account record
+// published reach the observers, in order, with the data persistence and keepalive need.
+TEST_F(RegistrarTest, ObserversSeeEveryBindingChangeAndEveryPublishedAccount) {
+    struct Seen {
+        BindingChange change;
+        std::string username, uri, call_id;
+        std::uint32_t cseq;
+        std::uint64_t expires_at;
+        std::uint16_t port;
+    };
+    std::vector<Seen> bindings;
+    std::vector<std::pair<std::string, std::vector<std::string>>> accounts;
+    reg.set_binding_observer([&](const BindingEvent& e) {
+        ASSERT_NE(e.binding, nullptr);
+        bindings.push_back({e.change, std::string(e.username), e.binding->uri, e.binding->call_id, e.binding->cseq,
+                            e.binding->expires_at, e.binding->port});
+    });
+    reg.set_account_observer([&](const AccountEvent& e) {
+        std::vector<std::string> uris;
+        for (const auto& c : e.contacts) uris.emplace_back(c.uri);
+        EXPECT_EQ(e.contacts.size(), location.contacts(e.username).size());
+        accounts.emplace_back(std::string(e.username), uris);
+    });
+    // Two contacts added: two `added`, one account record.
+    ASSERT_EQ(reg_auth("alice", "o1", 1, {"<sip:a@10.1.1.1>", "<sip:a@10.1.1.2>;expires=120"}, "Expires: 600\r\n").code, 200);
+    ASSERT_EQ(bindings.size(), 2u);
+    EXPECT_EQ(bindings[0].change, BindingChange::added);
+    EXPECT_EQ(bindings[0].username, "alice");
+    EXPECT_EQ(bindings[0].uri, "sip:a@10.1.1.1");
+    EXPECT_EQ(bindings[0].call_id, "o1");
+    EXPECT_EQ(bindings[0].cseq, 2u);
+    EXPECT_EQ(bindings[0].expires_at, kNow + 600);
+    EXPECT_EQ(bindings[1].uri, "sip:a@10.1.1.2");
+    EXPECT_EQ(bindings[1].expires_at, kNow + 120);
+    ASSERT_EQ(accounts.size(), 1u);
+    EXPECT_EQ(accounts[0].second, (std::vector<std::string>{"sip:a@10.1.1.1", "sip:a@10.1.1.2"}));
+    // A refresh from the same source: `refreshed` with the new CSeq and expiry; the location
+    // record is updated in place, so no account event (keepalive's targets did not change).
+    const Sent c = send(request("alice", "o1", 3, {"<sip:a@10.1.1.1>"}, "Expires: 900\r\n"), kNow + 10);
+    ASSERT_EQ(send(request("alice", "o1", 4, {"<sip:a@10.1.1.1>"}, "Expires: 900\r\n" + answer(c.text, "alice", "secret")),
+                   kNow + 10)
+                  .code,
+              200);
+    ASSERT_EQ(bindings.size(), 3u);
+    EXPECT_EQ(bindings[2].change, BindingChange::refreshed);
+    EXPECT_EQ(bindings[2].cseq, 4u);
+    EXPECT_EQ(bindings[2].expires_at, kNow + 910);
+    EXPECT_EQ(accounts.size(), 1u);
+    // The same contact from a new source port: refreshed, and the record is rebuilt.
+    const Sent c2 = send(request("alice", "o1", 5, {"<sip:a@10.1.1.1>"}), kNow + 20, 40007);
+    ASSERT_EQ(send(request("alice", "o1", 6, {"<sip:a@10.1.1.1>"}, answer(c2.text, "alice", "secret")), kNow + 20, 40007).code,
+              200);
+    ASSERT_EQ(bindings.size(), 4u);
+    EXPECT_EQ(bindings[3].change, BindingChange::refreshed);
+    EXPECT_EQ(bindings[3].port, 40007);
+    EXPECT_EQ(accounts.size(), 2u);
+    // Removed with expires=0: `removed` carries the URI before it is released.
+    const Sent c3 = send(request("alice", "o1", 7, {"<sip:a@10.1.1.2>;expires=0"}), kNow + 30);
+    ASSERT_EQ(send(request("alice", "o1", 8, {"<sip:a@10.1.1.2>;expires=0"}, answer(c3.text, "alice", "secret")), kNow + 30)
+                  .code,
+              200);
+    ASSERT_EQ(bindings.size(), 5u);
+    EXPECT_EQ(bindings[4].change, BindingChange::removed);
+    EXPECT_EQ(bindings[4].uri, "sip:a@10.1.1.2");
+    ASSERT_EQ(accounts.size(), 3u);
+    EXPECT_EQ(accounts[2].second, (std::vector<std::string>{"sip:a@10.1.1.1"}));
+    // Expiry: `expired`, then the account published empty.
+    EXPECT_EQ(reg.expire(kNow + 5000), 1u);
+    ASSERT_EQ(bindings.size(), 6u);
+    EXPECT_EQ(bindings[5].change, BindingChange::expired);
+    EXPECT_EQ(bindings[5].uri, "sip:a@10.1.1.1");
+    ASSERT_EQ(accounts.size(), 4u);
+    EXPECT_TRUE(accounts[3].second.empty());
+    // A refused request changes nothing and tells nobody.
+    EXPECT_EQ(send(request("alice", "o2", 1, {"<sip:a@10.1.1.1>"})).code, 401);
+    EXPECT_EQ(bindings.size(), 6u);
+    EXPECT_EQ(accounts.size(), 4u);
+}
+
 TEST_F(RegistrarTest, ExpiredNonceGetsStaleChallenge) {
     const Sent c = send(request("alice", "c1", 1, {"<sip:alice@10.1.1.1>"}));
     const Sent s = send(request("alice", "c1", 2, {"<sip:alice@10.1.1.1>"}, answer(c.text, "alice", "secret")), kNow + 300);
@@ -458,6 +596,85 @@ TEST_F(RegistrarTest, RestoreRepublishes) {
     EXPECT_FALSE(reg.restore(*snap, "nobody", d));
     ASSERT_EQ(location.contacts("alice").size(), 1u);
     EXPECT_EQ(location.contacts("alice")[0].uri(), "sip:a@10.9.9.9");
+}
+
+// The expiry heap is lazy for refreshes (bindings.hpp): a binding extended by a refresh is not
+// removed at its old time, one shortened is removed at its new time, whatever the order.
+TEST_F(RegistrarTest, ExpiryFollowsRefreshesBothWays) {
+    auto refresh = [&](std::string_view user, std::string_view cid, std::uint32_t cseq, std::string uri,
+                       std::uint32_t expires, std::uint64_t now) {
+        const std::string ex = "Expires: " + std::to_string(expires) + "\r\n";
+        const Sent c = send(request(user, cid, cseq, {uri}, ex), now);
+        return send(request(user, cid, cseq + 1, {uri}, ex + answer(c.text, user, "secret", "MD5")), now).code;
+    };
+    ASSERT_EQ(refresh("alice", "x1", 1, "<sip:a@10.1.1.1>", 600, kNow), 200);   // until +600
+    ASSERT_EQ(refresh("bob", "x2", 1, "<sip:b@10.1.1.1>", 600, kNow), 200);     // until +600
+    ASSERT_EQ(refresh("alice2", "x3", 1, "<sip:c@10.1.1.1>", 300, kNow), 200);  // until +300
+    ASSERT_EQ(refresh("alice", "x1", 3, "<sip:a@10.1.1.1>", 900, kNow + 100), 200);  // later: +1000
+    ASSERT_EQ(refresh("bob", "x2", 3, "<sip:b@10.1.1.1>", 120, kNow + 100), 200);    // sooner: +220
+    EXPECT_EQ(reg.expire(kNow + 219), 0u);
+    EXPECT_EQ(reg.expire(kNow + 220), 1u);  // bob, at its shortened time
+    EXPECT_TRUE(location.contacts("bob").empty());
+    EXPECT_EQ(reg.expire(kNow + 300), 1u);  // alice2
+    EXPECT_EQ(reg.expire(kNow + 600), 0u);  // alice's old time: extended, kept
+    EXPECT_EQ(location.contacts("alice").size(), 1u);
+    EXPECT_EQ(reg.expire(kNow + 999), 0u);
+    EXPECT_EQ(reg.expire(kNow + 1000), 1u);
+    EXPECT_EQ(reg.bindings().size(), 0u);
+    EXPECT_EQ(location.stats().contacts, 0u);
+}
+
+// Bulk restore (issue 5 point 3): bindings staged account by account reach the workers only at
+// publish_staged(), with one record per account (not one per binding), one AccountEvent each
+// and no BindingEvent; refused rows are reported; the expiry heap is in order afterwards.
+TEST_F(RegistrarTest, BulkRestorePublishesEachAccountOnce) {
+    std::size_t binding_events = 0;
+    std::vector<std::pair<std::string, std::size_t>> accounts;
+    reg.set_binding_observer([&](const BindingEvent&) { ++binding_events; });
+    reg.set_account_observer([&](const AccountEvent& e) { accounts.emplace_back(std::string(e.username), e.contacts.size()); });
+    const std::uint64_t published0 = location.stats().records_published;
+    auto staged = [&](std::string_view user, std::string uri, std::uint64_t expires_at) {
+        BindingData d;
+        d.uri = std::move(uri);
+        d.call_id = "persisted";
+        d.cseq = 3;
+        d.expires_at = expires_at;
+        d.ip = kSrcIp;
+        d.port = 5060;
+        return reg.stage_restore(*snap, user, std::move(d));
+    };
+    // Rows in key order, as persistence returns them; expiries deliberately out of order.
+    EXPECT_TRUE(staged("alice", "sip:a@10.0.0.1", kNow + 900));
+    EXPECT_TRUE(staged("alice", "sip:a@10.0.0.2", kNow + 100));
+    EXPECT_TRUE(staged("alice", "sip:a@10.0.0.3", kNow + 500));
+    EXPECT_FALSE(staged("alice", "sip:a@10.0.0.3", kNow + 500));  // duplicate
+    EXPECT_FALSE(staged("nobody", "sip:n@10.0.0.9", kNow + 500));  // no such account any more
+    EXPECT_TRUE(staged("bob", "sip:b@10.0.0.4", kNow + 300));
+    EXPECT_TRUE(staged("alice2", "sip:a2@10.0.0.5", kNow + 200));
+    // Nothing visible yet.
+    EXPECT_TRUE(location.contacts("alice").empty());
+    EXPECT_TRUE(accounts.empty());
+    EXPECT_EQ(reg.publish_staged(), 3u);
+    EXPECT_EQ(location.stats().records_published - published0, 3u);  // one per account
+    EXPECT_EQ(location.contacts("alice").size(), 3u);
+    EXPECT_EQ(location.contacts("bob").size(), 1u);
+    EXPECT_EQ(location.contacts("alice2").size(), 1u);
+    EXPECT_EQ(binding_events, 0u);
+    ASSERT_EQ(accounts.size(), 3u);
+    EXPECT_EQ(accounts[0], (std::pair<std::string, std::size_t>{"alice", 3}));
+    EXPECT_EQ(reg.bindings().size(), 5u);
+    // The heap is in order: each expire() takes exactly the ones due.
+    EXPECT_EQ(reg.expire(kNow + 100), 1u);
+    EXPECT_EQ(reg.expire(kNow + 250), 1u);
+    EXPECT_EQ(reg.expire(kNow + 300), 1u);
+    EXPECT_EQ(reg.expire(kNow + 899), 1u);
+    EXPECT_EQ(location.contacts("alice").size(), 1u);
+    EXPECT_EQ(location.contacts("alice")[0].uri(), "sip:a@10.0.0.1");
+    EXPECT_EQ(reg.expire(kNow + 900), 1u);
+    EXPECT_EQ(location.stats().contacts, 0u);
+    EXPECT_EQ(binding_events, 5u);  // expiries are changes again
+    // An empty publish_staged() publishes nothing.
+    EXPECT_EQ(reg.publish_staged(), 0u);
 }
 
 // Bad input never crashes: mutated authenticated REGISTERs (bytes flipped, cut, duplicated)
