@@ -10,15 +10,16 @@
 //  BM_ReadFileCeiling   ceiling: read() the database and WAL files into a buffer (page cache
 //                       warm), nothing decoded
 //  BM_LoadScan          Persist::open + load with empty callbacks: every row decoded by SQLite
-//  BM_RestoreBindings   open + load, each binding given to Registrar::restore (BindingStore,
-//                       expiry heap, LocationTable record published): the registrar's serving
-//                       state
+//  BM_RestoreBindings   open + load, each binding staged by Registrar::stage_restore
+//                       (BindingStore; expiry heap built once), then publish_staged(): one
+//                       LocationTable record per account: the registrar's serving state
 //  BM_RestoreCounters   open + load, each bucket into LimitsTable::restore_window (day and week
 //                       from the hour buckets) and into CallRecords (the CLI's counts)
 //  BM_BuildSnapshot     the policy snapshot of 100,000 trunks from a ConfigSpec (every restart
 //                       builds it before restoring; not persistence's cost, shown for the total)
 //  BM_Restart           the whole sequence the daemon runs before its first packet: snapshot,
-//                       open, load, registrar restore, limits and call-record restore
+//                       open, then one load pass feeding the registrar (bulk), the limits
+//                       table and the call records, then one location record per account
 //  BM_GroupCommit       one group commit of 20,000 binding refreshes (what 200 ms of 100,000
 //                       REGISTERs a second produce) with synchronous=FULL: the sustained rate is
 //                       items_per_second
@@ -201,7 +202,7 @@ struct Registry {
 
 std::uint64_t restore_bindings(Persist& p, Registrar& reg, dp::LocationTable& location, const dp::PolicySnapshot& snap,
                                std::uint64_t now_s) {
-    std::uint64_t ok = 0, n = 0;
+    std::uint64_t ok = 0;
     std::string err;
     BindingData d;
     p.load(
@@ -214,10 +215,12 @@ std::uint64_t restore_bindings(Persist& p, Registrar& reg, dp::LocationTable& lo
             d.ip = b.ip;
             d.port = b.port;
             d.iface = b.iface;
-            ok += reg.restore(snap, b.username, d) ? 1 : 0;
-            if (++n % 65536 == 0) location.reclaim();
+            ok += reg.stage_restore(snap, b.username, std::move(d)) ? 1 : 0;
+            d = BindingData();
         },
         {}, nullptr, err);
+    // One location record per account (200,000), not one per binding (1,000,000).
+    reg.publish_staged();
     location.reclaim();
     return ok;
 }
@@ -237,6 +240,42 @@ std::uint64_t restore_counts(Persist& p, dp::LimitsTable& limits, CallRecords& r
            },
            nullptr, err);
     return calls;
+}
+
+// The daemon's restore (ControlPlane::restore_state): ONE load() pass with both callbacks:
+// bindings staged into the registrar, buckets into the limits table and the call records; then
+// one location record per account.
+std::uint64_t restore_all(Persist& p, Registrar& reg, dp::LocationTable& location, const dp::PolicySnapshot& snap,
+                          dp::LimitsTable& limits, CallRecords& records, std::uint64_t now_s) {
+    std::uint64_t ok = 0;
+    std::string err;
+    BindingData d;
+    LimitsRestorer restore(limits, now_s);
+    p.load(
+        now_s,
+        [&](const BindingView& b) {
+            d.uri.assign(b.uri);
+            d.call_id.assign(b.call_id);
+            d.cseq = b.cseq;
+            d.expires_at = b.expires_at;
+            d.ip = b.ip;
+            d.port = b.port;
+            d.iface = b.iface;
+            ok += reg.stage_restore(snap, b.username, std::move(d)) ? 1 : 0;
+            d = BindingData();
+        },
+        [&](std::string_view trunk, CountUnit unit, std::uint32_t bucket, std::uint32_t count) {
+            restore(trunk, unit, bucket, count);
+            if (unit == CountUnit::minute) {
+                records.restore_minute(trunk, bucket, count);
+            } else {
+                records.restore_hour(trunk, bucket, count);
+            }
+        },
+        nullptr, err);
+    reg.publish_staged();
+    location.reclaim();
+    return ok;
 }
 
 void BM_ReadFileCeiling(benchmark::State& st) {
@@ -345,8 +384,7 @@ void BM_Restart(benchmark::State& st) {
         Persist p(s.options);
         std::string err;
         p.open(err);
-        const std::uint64_t ok = restore_bindings(p, r->reg, r->location, *b.snapshot, s.now_s);
-        restore_counts(p, *limits, *records, s.now_s);
+        const std::uint64_t ok = restore_all(p, r->reg, r->location, *b.snapshot, *limits, *records, s.now_s);
         p.start();  // serving: the writer is running
         st.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         st.counters["cpu_ms"] = (cpu_now() - c0) * 1000.0;
