@@ -137,12 +137,13 @@ for acct in "acme-1 acme-one $ACME1" "acme-2 acme-two $ACME2" "globex-1 globex-o
     step "register_$1" "200 OK" $?
 done
 # Each PBX then takes inbound calls and answers keepalive OPTIONS on the address it registered.
-bg pbx_acme1 "$T-pbx" "$SC/pbx_uas.xml" "$ACME1" 5070 -m 100
-bg pbx_acme2 "$T-pbx" "$SC/pbx_uas.xml" "$ACME2" 5070 -m 100
-bg pbx_globex "$T-pbx" "$SC/pbx_uas.xml" "$GLOBEX" 5070 -m 100
-# The carrier: core-a answers every call Palisade forwards.
+bg pbx_acme1 "$T-pbx" "$SC/pbx_uas.xml" "$ACME1" 5070 -m 100000
+bg pbx_acme2 "$T-pbx" "$SC/pbx_uas.xml" "$ACME2" 5070 -m 100000
+bg pbx_globex "$T-pbx" "$SC/pbx_uas.xml" "$GLOBEX" 5070 -m 100000
+# The carrier: core-a and core-b answer every call Palisade forwards, and its keepalive OPTIONS.
 sed 's/@WANT@/^INVITE/; s/@NOTWANT@/NEVER-MATCHES-x9/' "$SC/core_uas.xml" >"$WORK/core_uas.xml"
-bg carrier "$T-core" "$WORK/core_uas.xml" "$CORE_A" 5060 -m 100 -set resp_extra "X-Demo: carrier"
+bg carrier "$T-core" "$WORK/core_uas.xml" "$CORE_A" 5060 -m 100000 -set resp_extra "X-Demo: carrier"
+bg carrier_b "$T-core" "$WORK/core_uas.xml" "$CORE_B" 5060 -m 100000 -set resp_extra "X-Demo: carrier-b"
 sleep 5
 ctl registrations
 ctl trunks
