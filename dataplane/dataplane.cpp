@@ -17,6 +17,7 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/eal.hpp"
 #include "dataplane/port.hpp"
+#include "dataplane/sip/transaction.hpp"
 #include "dataplane/worker.hpp"
 
 namespace palisade::dp {
@@ -115,6 +116,28 @@ bool DataPlaneImpl::start(const ConfigSpec& config, const StartOptions& options,
     ec.workers = workers;
     ec.policy = policy_.get();
     ec.location = options.location;
+    // The proxy core's shared state (issue 6): gauges, nonce counts, core-peer health, timers.
+    ec.limits = limits_.get();
+    ec.nonce_counts = options.nonce_counts;
+    ec.peers = options.peers;
+    ec.timers = timers_from(config.sip);
+    // Proxy tables sized from the config (allocated and zeroed at start-up, so a small config
+    // starts fast): dialogs for twice the trunks' concurrent calls (failover-dialplan calls and
+    // a reload that raises limits get room), transactions for the attempts per second times
+    // the longest a finished one lingers (64*T1 = 32 s, RFC 3261 §17.1.2.2) times the ~4 of a
+    // call. Spread over the workers (Call-ID hash); a full table refuses the call, counted.
+    {
+        std::uint64_t concurrent = 0, attempts = 0;
+        for (const TrunkSpec& t : config.trunks) {
+            concurrent += t.limits.max_concurrent;
+            attempts += t.limits.attempts_per_second;
+        }
+        auto clamp = [](std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
+            return static_cast<std::uint32_t>(std::min(std::max(v, lo), hi));
+        };
+        ec.max_dialogs = clamp(2 * concurrent / workers + 1024, 4096, 1u << 20);
+        ec.max_transactions = clamp(attempts * 4 * 32 / workers + 1024, 4096, 1u << 17);
+    }
     ec.pools = pools_;
     ec.ring_size = config.eal.ring_size;
     ec.idle_backoff_us = config.eal.idle_backoff_us;
@@ -166,6 +189,8 @@ bool DataPlaneImpl::start(const ConfigSpec& config, const StartOptions& options,
 
 void DataPlaneImpl::stop() noexcept {
     if (engine_ && launched_) {
+        // Each worker's run() ends its calls (BYEs, CANCELs) and flushes before it returns, so
+        // they leave before the ports close below.
         engine_->request_stop();
         rte_eal_mp_wait_lcore();
     }

@@ -368,18 +368,27 @@ SipOutcome SipStage::handle_response(const sip::Message& msg, sip::ParseStatus s
     c.add(src.port_id, Counter::sip_responses);
     // RFC 3261 §16.7 / §18.1.2: a malformed response is dropped, silently.
     // Validation parses the top Via: its branch names the originator.
-    sip::Validated v;
+    sip::Validated& v = validated_;
     if (status != sip::ParseStatus::ok || sip::validate_response(msg, v) != sip::Reason::none) {
         c.add(src.port_id, Counter::sip_malformed_response_dropped);
         return o;
     }
-    if (parse_branch(v.top_via.branch).kind == BranchOwner::Kind::control_plane) {
+    const BranchOwner bo = parse_branch(v.top_via.branch);
+    if (bo.kind == BranchOwner::Kind::control_plane) {
         o.action = SipOutcome::Action::punt;
         o.punt_kind = RingKind::sip_cp_response;
         c.add(src.port_id, Counter::sip_cp_response_punted);
         return o;
     }
-    // No transaction layer yet: nothing else to match.
+    // RFC 3261 §16.7: a response is matched by the branch we put in our Via; steering brought
+    // it to the worker the branch names, whose proxy holds the client transaction.
+    if (bo.kind == BranchOwner::Kind::worker && bo.worker == worker_) {
+        o.action = SipOutcome::Action::proxy;
+        c.add(src.port_id, Counter::sip_proxy_responses);
+        return o;
+    }
+    // Not a branch of ours (or another worker's that steering could not reach): no
+    // transaction to match (RFC 3261 §16.7 step 1: a stray response is dropped).
     c.add(src.port_id, Counter::sip_response_unmatched);
     return o;
 }
@@ -388,7 +397,12 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
                                     std::span<char> out, WorkerCounters& c) noexcept {
     SipOutcome o;
     c.add(src.port_id, Counter::sip_requests);
-    const bool known = known_source(src.src_ip, src.src_port);
+    // Who may send requests: on the access side the trunks' subnets and registered contacts;
+    // on the core side only the configured core peers (the carrier), so that nothing else can
+    // place an "inbound" call to a DID.
+    const bool core_side = side_of(src.iface) == Side::core;
+    const bool known =
+        core_side ? known_core_peer(src.src_ip) : known_source(src.src_ip, src.src_port);
     // What validation parses (Request-URI, top Via, To, Max-Forwards) is reused below. A
     // member, not a local: a fresh Validated is ~1 KiB to clear per request (a memset), and
     // every field read below is rewritten by a validation that returns Reason::none.
@@ -434,18 +448,25 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
         return o;
     }
     if (!known) {
-        c.add(src.port_id, Counter::sip_unknown_source_dropped);
+        c.add(src.port_id, core_side ? Counter::sip_core_unknown_source_dropped
+                                     : Counter::sip_unknown_source_dropped);
         return o;
     }
     const Method m = msg.method();
     const bool for_us = addressed_to_us(v.request_uri);
     if (m == Method::ack) {
-        // With no transaction layer yet, an ACK can only be for one of our final answers.
-        c.add(src.port_id, for_us ? Counter::sip_ack_absorbed : Counter::sip_not_handled);
+        // Never answered (RFC 3261 §17.2.1). The proxy absorbs the ACK of a non-2xx final
+        // answer in its server transaction and routes the end-to-end ACK of a 2xx by its dialog
+        // (§13.2.2.4); its Request-URI is our Contact, so "for us" says nothing here.
+        o.action = SipOutcome::Action::proxy;
+        c.add(src.port_id, Counter::sip_proxy_requests);
         return o;
     }
-    // RFC 3261 §16.3 item 3: a request we would forward with Max-Forwards 0 gets 483.
-    if (!for_us) {
+    // RFC 3261 §16.3 item 3: a request we would forward with Max-Forwards 0 gets 483. Only an
+    // OPTIONS or a REGISTER addressed to Palisade is answered here; every call goes on (a
+    // PBX's INVITE names Palisade's address as host too, with the callee as user).
+    const bool answered_here = for_us && (m == Method::options || m == Method::register_);
+    if (!answered_here) {
         // Validation checked it: at most one, in range; -1 when absent.
         if (v.max_forwards == 0) {
             if (respond(msg, 483, "Too Many Hops", {}, &v, src, out, o, c))
@@ -461,7 +482,10 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
             if (respond(msg, 200, "OK", kOptionsLines, &v, src, out, o, c))
                 c.add(src.port_id, Counter::sip_options_answered);
         } else {
-            c.add(src.port_id, Counter::sip_not_handled);
+            // An OPTIONS for a user (a PBX's or the carrier's): in dialog it is routed, out of
+            // dialog the proxy answers it.
+            o.action = SipOutcome::Action::proxy;
+            c.add(src.port_id, Counter::sip_proxy_requests);
         }
         return o;
     case Method::register_:
@@ -472,11 +496,20 @@ SipOutcome SipStage::handle_request(const sip::Message& msg, const SipSource& sr
     case Method::invite:
     case Method::bye:
     case Method::cancel:
-        // The transaction and call layers come with a later issue.
-        c.add(src.port_id, Counter::sip_not_handled);
+        // Calls: the proxy core (new INVITEs to the policy, in-dialog requests by dialog
+        // state, CANCEL to its pending INVITE; 481 when nothing matches).
+        o.action = SipOutcome::Action::proxy;
+        c.add(src.port_id, Counter::sip_proxy_requests);
         return o;
     default:
-        // RFC 3261 §8.2.1: 405 with Allow for a method we do not handle.
+        if (!v.to.tag.empty()) {
+            // In dialog (RFC 3261 §12.2: To carries a tag): the proxy routes the methods the
+            // config allows in dialog and answers 405 (or 481) to the rest.
+            o.action = SipOutcome::Action::proxy;
+            c.add(src.port_id, Counter::sip_proxy_requests);
+            return o;
+        }
+        // RFC 3261 §8.2.1: 405 with Allow for a method we do not handle out of dialog.
         if (respond(msg, 405, "Method Not Allowed", kAllowLine, &v, src, out, o, c))
             c.add(src.port_id, Counter::sip_method_not_allowed);
         return o;

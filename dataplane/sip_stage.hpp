@@ -18,6 +18,7 @@
 #include "dataplane/contract/location.hpp"
 #include "dataplane/contract/rings.hpp"
 #include "dataplane/policy/snapshot.hpp"
+#include "dataplane/sip/proxy.hpp"
 #include "parsers/sip/message.hpp"
 #include "parsers/sip/uri.hpp"
 #include "parsers/sip/validate.hpp"
@@ -62,6 +63,7 @@ struct SipSource {
     std::uint16_t src_port = 0;
     std::uint16_t dst_port = 0;
     std::uint16_t port_id = 0;   ///< DPDK port id (counter row)
+    std::uint16_t iface = 0;     ///< interface index (ConfigSpec::interfaces order)
 };
 
 /// What the stage decided.
@@ -70,6 +72,8 @@ struct SipOutcome {
         drop,   ///< nothing to send (counted); the worker frees the packet
         reply,  ///< send reply[0, reply_length) to reply_ip:reply_port from the arrival port
         punt,   ///< copy the datagram to the control plane as punt_kind
+        proxy,  ///< a request or a response for the proxy core; SipStage::validated() has
+                ///< what validation parsed (valid until the next handle())
     };
     Action action = Action::drop;
     std::uint32_t reply_ip = 0;
@@ -93,6 +97,16 @@ public:
     SipOutcome handle(const sip::Message& msg, sip::ParseStatus status, const SipSource& src,
                       std::span<char> reply_buffer, WorkerCounters& c) noexcept;
 
+    /// Which side each interface faces, by interface index (start-up; interfaces not listed are
+    /// access). Requests arriving on a core interface are known only from a core peer.
+    void set_sides(std::span<const Side> sides) noexcept {
+        side_count_ = 0;
+        for (Side s : sides)
+            if (side_count_ < sides_.size()) sides_[side_count_++] = s;
+    }
+    /// What validation parsed for the message of the last handle() whose outcome was proxy.
+    const sip::Validated& validated() const noexcept { return validated_; }
+
     /// The policy snapshot to use until the next call (worker: once per burst; null = use the
     /// start-up KnownSources).
     void set_snapshot(const PolicySnapshot* s) noexcept { snapshot_ = s; }
@@ -111,6 +125,18 @@ public:
     /// contact (issue 5 point 3: registered contacts are known sources, beside the subnets).
     bool known_source(std::uint32_t src, std::uint16_t port) const noexcept {
         return known_source(src) || (location_ != nullptr && location_->is_known_source(src, port));
+    }
+
+    /// True when src sent from a configured core peer's address (the snapshot's core_peers;
+    /// without a snapshot, the start-up KnownSources, as before there were core peers).
+    bool known_core_peer(std::uint32_t src) const noexcept {
+        if (snapshot_ == nullptr) return known_ != nullptr && known_->contains(src);
+        for (const CorePeerSpec& p : snapshot_->core_peers())
+            if (p.address == src) return true;
+        return false;
+    }
+    Side side_of(std::uint16_t iface) const noexcept {
+        return iface < side_count_ ? sides_[iface] : Side::access;
     }
 
     /// True when the Request-URI names Palisade: no user part, or one of our addresses as host.
@@ -144,10 +170,12 @@ private:
     std::uint64_t now_s_ = 0;                   // Unix seconds, for location_->is_blocked
     std::array<std::uint32_t, kMaxPorts> ours_{};
     std::size_t our_count_ = 0;
+    std::array<Side, kMaxPorts> sides_{};
+    std::size_t side_count_ = 0;
     unsigned worker_;
     std::uint64_t tag_counter_;
     std::array<char, 24> tag_{};
-    sip::Validated validated_{};  // the current request's, valid while handle() runs
+    sip::Validated validated_{};  // the current message's, valid until the next handle()
 };
 
 }  // namespace palisade::dp

@@ -12,7 +12,9 @@
 #include <rte_ring.h>
 
 #include <cstring>
+#include <new>
 
+#include "dataplane/contract/call_events.hpp"
 #include "dataplane/contract/clock.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/rings.hpp"
@@ -30,6 +32,9 @@ constexpr unsigned kReplyHeadersBytes = 14 + 20 + 8;
 constexpr unsigned kReplyWarmBytes = 512;
 
 SipMeta* meta_of(rte_mbuf* m) noexcept { return RTE_MBUF_DYNFIELD(m, g_meta_offset, SipMeta*); }
+
+/// FNV-1a of the nonce secret: tells whether a new snapshot changed it without keeping a copy.
+std::uint64_t secret_key(std::string_view secret) noexcept { return call_id_hash(secret) | 1u; }
 
 }  // namespace
 
@@ -122,6 +127,35 @@ bool Worker::init(std::string& error) {
         }
         l3_.push_back(std::move(l3));
     }
+    // The proxy core: one per worker, every table preallocated here (never on the packet path).
+    ProxyConfig pc;
+    pc.worker = index_;
+    pc.workers = cfg.workers;
+    std::vector<Side> sides;
+    for (const EnginePort& p : cfg.ports) {
+        ProxyInterface pi;
+        pi.side = p.spec.role == PortRole::core ? Side::core : Side::access;
+        pi.address = p.spec.address.addr;
+        pi.sip_port = p.spec.sip_port;
+        pi.mtu = p.spec.mtu;
+        pc.interfaces.push_back(pi);
+        sides.push_back(pi.side);
+    }
+    stage_.set_sides(sides);
+    pc.max_transactions = cfg.max_transactions;
+    pc.max_dialogs = cfg.max_dialogs;
+    pc.timers = cfg.timers;
+    // Branches and tags must not repeat across restarts (RFC 3261 §8.1.1.7, §19.3): the TSC at
+    // start-up, mixed with the worker index, unless a test fixes the salt.
+    pc.salt = (cfg.tag_salt != 0 ? cfg.tag_salt : rte_rdtsc()) * 0x9e3779b97f4a7c15ull + index_;
+    try {
+        proxy_ = std::make_unique<Proxy>(pc);
+    } catch (const std::bad_alloc&) {
+        error = "worker " + std::to_string(index_) + ": not enough memory for the proxy tables (" +
+                std::to_string(cfg.max_transactions) + " transactions, " +
+                std::to_string(cfg.max_dialogs) + " dialogs)";
+        return false;
+    }
     if (cfg.policy != nullptr) {
         if (!cfg.policy->register_reader(index_)) {
             error = "worker " + std::to_string(index_) + ": cannot register as a policy reader";
@@ -160,11 +194,13 @@ unsigned Worker::poll(std::uint64_t now) noexcept {
     const std::size_t nports = l3_.size();
     PolicySlot* const policy = engine_.config().policy;
     // One snapshot for the whole loop iteration; released by the quiescent report at its end.
-    if (policy != nullptr) stage_.set_snapshot(policy->read());
-    // Blocks expire in Unix seconds: one coarse wall-clock read per loop (vDSO, no syscall),
-    // only when there is location state to check.
+    const PolicySnapshot* const snap = policy != nullptr ? policy->read() : nullptr;
+    stage_.set_snapshot(snap);
+    // One coarse wall-clock read per loop (vDSO, no syscall): blocks expire in Unix seconds,
+    // the proxy's rate windows and nonces read it too.
+    refresh_env(snap, now);
     LocationTable* const location = engine_.config().location;
-    if (location != nullptr) stage_.set_location(location, SystemClock{}.now().seconds());
+    if (location != nullptr) stage_.set_location(location, env_.wall.seconds());
 
     // 1. Every port's queue of this worker (queue index = worker index).
     for (std::size_t i = 0; i < nports; ++i) {
@@ -207,11 +243,14 @@ unsigned Worker::poll(std::uint64_t now) noexcept {
     if (now >= next_tick_) {
         const std::uint64_t target = now / tick_tsc_;
         if (ticks_ == 0) ticks_ = target;  // first poll: start the wheel at the present
-        // No SIP timer users yet (transactions come with a later issue): nothing to fire.
+        // The proxy keeps its own timers (transactions, failover, session timers); this wheel
+        // has no user yet.
         timers_.advance(target - ticks_ + timers_.now(), [](TimerHandle, std::uint32_t, std::uint64_t) {});
         ticks_ = target;
         next_tick_ = (target + 1) * tick_tsc_;
     }
+    // The proxy's timers due by now (retransmissions, timeouts, failover, session expiry).
+    proxy_->advance(env_, sink_, *counters_);
 
     // 5. Buffered tx: drain every drain_us while busy, and at once when this poll was idle
     // (nothing more is coming to fill the burst).
@@ -224,6 +263,7 @@ unsigned Worker::poll(std::uint64_t now) noexcept {
 
     // 6. This worker holds no reference into any RCU-protected object between polls.
     stage_.set_snapshot(nullptr);
+    env_.snapshot = nullptr;
     if (policy != nullptr) policy->quiescent(index_);
     if (location != nullptr) location->quiescent(index_);
     rte_rcu_qsbr_quiescent(engine_.rcu(), index_);
@@ -325,6 +365,7 @@ void Worker::process(std::size_t port_index, rte_mbuf* m, const char* payload, s
     src.src_port = meta.src_port;
     src.dst_port = meta.dst_port;
     src.port_id = row(port_index);
+    src.iface = static_cast<std::uint16_t>(port_index);
     if (spare_ == nullptr) spare_ = rte_pktmbuf_alloc(engine_.config().pools.mbufs);
     std::span<char> room;
     if (spare_ != nullptr) {
@@ -356,8 +397,130 @@ void Worker::process(std::size_t port_index, rte_mbuf* m, const char* payload, s
     case SipOutcome::Action::punt:
         punt(o.punt_kind, meta, payload, length, now);
         break;
+    case SipOutcome::Action::proxy:
+        // The message (a view into m or the scratch) stays valid until m is freed below; the
+        // proxy copies what it keeps.
+        if (msg_.is_request()) {
+            proxy_->on_request(msg_, stage_.validated(), src, src.iface, env_, sink_, *counters_);
+        } else {
+            proxy_->on_response(msg_, stage_.validated(), src, src.iface, env_, sink_, *counters_);
+        }
+        break;
     }
     rte_pktmbuf_free(m);
+}
+
+void Worker::refresh_env(const PolicySnapshot* snap, std::uint64_t now) noexcept {
+    const EngineConfig& cfg = engine_.config();
+    now_tsc_ = now;
+    env_.snapshot = snap;
+    env_.limits = cfg.limits;
+    env_.location = cfg.location;
+    env_.peers = cfg.peers;
+    env_.nonce_counts = cfg.nonce_counts;
+    env_.wall = cfg.clock != nullptr ? cfg.clock->now() : SystemClock{}.now();
+    env_.now_ms = tick_tsc_ != 0 ? now / tick_tsc_ : 0;
+    if (snap != nullptr && snap->generation() != nonce_generation_) {
+        // A new snapshot (start-up or reload): this worker's Hyperscan scratch must fit its
+        // databases (cloned only when they need a bigger one), and the nonce codec follows the
+        // configured secret. A reload that keeps the secret keeps the codec, so that nonces
+        // handed out before the reload still verify.
+        if (!hs_scratch_.refresh(snap->destinations().scratch_prototype(), snap->generation()))
+            counters_->add(row(0), Counter::policy_scratch_failed);
+        const std::uint64_t key = secret_key(snap->sip().nonce_secret);
+        if (!nonces_ || key != nonce_secret_key_) {
+            // Issuer = worker index (the registrar's codec is 0xffff): ids never collide in the
+            // shared nonce-count table. An empty secret reads random bytes once (a reload only).
+            nonces_.emplace(snap->sip().nonce_secret, static_cast<std::uint16_t>(index_));
+            nonce_secret_key_ = key;
+        }
+        nonce_generation_ = snap->generation();
+    }
+    env_.scratch = &hs_scratch_;
+    env_.nonces = nonces_ ? &*nonces_ : nullptr;
+}
+
+void WorkerSink::send(std::uint16_t iface, Endpoint to, std::string_view datagram) noexcept {
+    worker_.send_datagram(iface, to, datagram);
+}
+
+void WorkerSink::event(const CallEvent& ev) noexcept { worker_.send_event(ev); }
+
+void Worker::send_datagram(std::uint16_t iface, Endpoint to, std::string_view d) noexcept {
+    rte_mempool* const pool = engine_.config().pools.mbufs;
+    if (iface >= l3_.size() || d.empty() || d.size() > 65535u - 28u) {
+        counters_->add(row(iface < l3_.size() ? iface : 0), Counter::proxy_send_bad);
+        return;
+    }
+    const std::uint16_t r = row(iface);
+    // Copied into a chain of mbufs from the pool (the proxy's buffer is reused at once); the
+    // head keeps its headroom for udp_output's headers, which fragments above the MTU.
+    rte_mbuf* head = rte_pktmbuf_alloc(pool);
+    if (head == nullptr) {
+        counters_->add(r, Counter::proxy_send_no_mbuf);
+        return;
+    }
+    std::size_t done = 0;
+    rte_mbuf* seg = head;
+    while (true) {
+        const std::size_t room = rte_pktmbuf_tailroom(seg);
+        const std::size_t n = d.size() - done < room ? d.size() - done : room;
+        std::memcpy(rte_pktmbuf_append(seg, static_cast<std::uint16_t>(n)), d.data() + done, n);
+        done += n;
+        // rte_pktmbuf_chain adds the tail's length and segments to the head.
+        if (seg != head && rte_pktmbuf_chain(head, seg) != 0) {
+            rte_pktmbuf_free(seg);
+            rte_pktmbuf_free(head);
+            counters_->add(r, Counter::proxy_send_no_mbuf);
+            return;
+        }
+        if (done == d.size()) break;
+        seg = rte_pktmbuf_alloc(pool);
+        if (seg == nullptr) {
+            rte_pktmbuf_free(head);
+            counters_->add(r, Counter::proxy_send_no_mbuf);
+            return;
+        }
+    }
+    if (udp_output(*l3_[iface], head, to.ip, to.port, now_tsc_, *counters_))
+        counters_->add(r, Counter::proxy_sent);
+}
+
+void Worker::send_event(const CallEvent& ev) noexcept {
+    const std::uint16_t r = row(0);
+    rte_mempool* const messages = engine_.config().pools.messages;
+    void* obj = nullptr;
+    if (rte_mempool_get(messages, &obj) != 0) {
+        counters_->add(r, Counter::call_event_no_buffer);
+        return;
+    }
+    auto* msg = static_cast<RingMessage*>(obj);
+    msg->port = 0;
+    msg->remote_ip = msg->local_ip = 0;
+    msg->remote_port = msg->local_port = 0;
+    msg->rx_tsc = now_tsc_;
+    if (!encode_call_event(ev, *msg)) {
+        rte_mempool_put(messages, msg);
+        counters_->add(r, Counter::call_event_bad);
+        return;
+    }
+    // The control plane (drain_punts -> handle_call_event) reads it from our punt ring.
+    if (rte_ring_sp_enqueue(engine_.punt_ring(index_), msg) != 0) {
+        rte_mempool_put(messages, msg);
+        counters_->add(r, Counter::call_event_ring_full);
+        return;
+    }
+    counters_->add(r, Counter::call_event_sent);
+}
+
+void Worker::shutdown_calls(std::uint64_t now) noexcept {
+    PolicySlot* const policy = engine_.config().policy;
+    const PolicySnapshot* const snap = policy != nullptr ? policy->read() : nullptr;
+    refresh_env(snap, now);
+    proxy_->shutdown(env_, sink_, *counters_);
+    flush();
+    env_.snapshot = nullptr;
+    if (policy != nullptr) policy->quiescent(index_);
 }
 
 void Worker::punt(RingKind kind, const SipMeta& meta, const char* payload, std::uint16_t length,
@@ -459,6 +622,9 @@ int Worker::run() noexcept {
             busy = idle = polls = busy_polls = 0;
         }
     }
+    // Every call ends with the worker (BYE to both sides, slots released) while the ports are
+    // still up: DataPlane::stop closes them only after every worker returned.
+    shutdown_calls(rte_rdtsc());
     flush();
     bump(load.busy_cycles, busy);
     bump(load.idle_cycles, idle);

@@ -13,19 +13,27 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dataplane/contract/clock.hpp"
 #include "dataplane/contract/config_spec.hpp"
 #include "dataplane/contract/counters.hpp"
 #include "dataplane/contract/dataplane.hpp"
+#include "dataplane/contract/limits.hpp"
 #include "dataplane/contract/location.hpp"
+#include "dataplane/contract/peer_health.hpp"
 #include "dataplane/contract/policy_snapshot.hpp"
 #include "dataplane/eal.hpp"
 #include "dataplane/l2l3.hpp"
+#include "dataplane/policy/pattern_matcher.hpp"
+#include "dataplane/sip/proxy.hpp"
+#include "dataplane/sip/transaction.hpp"
 #include "dataplane/sip_stage.hpp"
 #include "dataplane/timer_wheel.hpp"
 #include "parsers/sip/message.hpp"
+#include "parsers/sip/nonce.hpp"
 
 struct rte_ring;
 struct rte_mbuf;
@@ -82,10 +90,33 @@ struct EngineConfig {
     PolicySlot* policy = nullptr;        ///< not owned; workers read it (reader id = worker index)
     LocationTable* location = nullptr;   ///< not owned; workers read it (reader id = worker index)
     std::string tag;                     ///< ring name suffix (unique per engine in a process)
-    std::uint64_t tag_salt = 0;          ///< To-tag salt; 0 = from the TSC (tests fix it)
+    std::uint64_t tag_salt = 0;          ///< To-tag and proxy salt; 0 = from the TSC (tests fix it)
+    // --- the proxy core (issue 6): what each worker's Proxy reads beyond its own tables
+    LimitsTable* limits = nullptr;       ///< not owned; per-trunk gauges (null: no calls admitted)
+    sip::NonceCountTable* nonce_counts = nullptr;  ///< not owned; shared with the registrar
+    const PeerHealthTable* peers = nullptr;        ///< not owned; null = every core peer usable
+    const Clock* clock = nullptr;        ///< wall clock, read once per loop; null = SystemClock
+    TxTimers timers{};                   ///< RFC 3261 §17 timers (timers_from(config.sip))
+    std::uint32_t max_transactions = 16384;  ///< per worker
+    std::uint32_t max_dialogs = 65536;       ///< per worker
 };
 
 class Engine;
+class Worker;
+
+/// Where a worker's Proxy output goes (proxy.hpp): datagrams copied into fresh mbufs and sent
+/// with udp_output on the named interface; call events encoded into ring messages on this
+/// worker's punt ring. Failures are counted, never reported back (no allocation but mbufs and
+/// pool messages, no lock, no syscall).
+class WorkerSink final : public ProxySink {
+public:
+    explicit WorkerSink(Worker& w) noexcept : worker_(w) {}
+    void send(std::uint16_t iface, Endpoint to, std::string_view datagram) noexcept override;
+    void event(const CallEvent& ev) noexcept override;
+
+private:
+    Worker& worker_;
+};
 
 /// One worker. Owned by the Engine; runs on one lcore (or a test thread).
 class Worker {
@@ -116,8 +147,21 @@ public:
     WorkerCounters& counters() noexcept { return *counters_; }
     /// True while the worker keeps a spare mbuf for its next reply (mbuf accounting in tests).
     bool holds_spare() const noexcept { return spare_ != nullptr; }
+    /// This worker's proxy core (tests read its stats).
+    Proxy& proxy() noexcept { return *proxy_; }
+    /// Ends every call of this worker's proxy (BYE/CANCEL out, `ended` events, slots released)
+    /// and flushes the tx. The engine's owner calls it after the worker's loop returned and
+    /// before the ports stop, so that the BYEs leave.
+    void shutdown_calls(std::uint64_t now_tsc) noexcept;
 
 private:
+    friend class WorkerSink;
+    /// Refreshes env_ for this loop: snapshot, scratch and nonce codec for its generation,
+    /// location, clocks.
+    void refresh_env(const PolicySnapshot* snap, std::uint64_t now_tsc) noexcept;
+    void send_datagram(std::uint16_t iface, Endpoint to, std::string_view datagram) noexcept;
+    void send_event(const CallEvent& ev) noexcept;
+
     void on_datagram(std::size_t port_index, const UdpDatagram& d, std::uint64_t now) noexcept;
     void hand_off(unsigned owner, std::size_t port_index, const UdpDatagram& d, SipMeta& meta) noexcept;
     void on_handoff(rte_mbuf* m, std::uint64_t now) noexcept;
@@ -143,6 +187,15 @@ private:
     bool policy_registered_ = false;
     bool location_registered_ = false;
     rte_mbuf* spare_ = nullptr;        // the next reply is built in its data room (no copy)
+    // --- proxy core (issue 6)
+    std::unique_ptr<Proxy> proxy_;
+    WorkerSink sink_{*this};
+    ProxyEnv env_{};                   // refreshed once per loop (refresh_env)
+    WorkerScratch hs_scratch_;         // Hyperscan scratch for env_.snapshot's databases
+    std::optional<sip::NonceCodec> nonces_;  // from the snapshot's nonce_secret
+    std::uint64_t nonce_generation_ = 0;     // snapshot generation env_ was refreshed for (0: none)
+    std::uint64_t nonce_secret_key_ = 0;     // secret_key() of the secret nonces_ was made from
+    std::uint64_t now_tsc_ = 0;        // the current loop's time, for the sink's udp_output
     alignas(64) std::array<char, L3Port::kScratchBytes> scratch_{};
 };
 

@@ -176,6 +176,7 @@ struct InviteSpec {
     std::uint16_t pbx_port = 5060;
     std::string palisade_ip = "10.0.0.1";
     std::string branch = "z9hG4bK-pbx-1";
+    std::string from_tag = "pbx1";           ///< kept when the INVITE is sent again with credentials
     std::uint32_t cseq = 1;
     std::string pai;                         ///< empty: none
     std::string extra;                       ///< more header lines (CRLF each)
@@ -188,7 +189,7 @@ inline std::string invite(const InviteSpec& s) {
     r += "Via: SIP/2.0/UDP " + s.pbx_ip + ":" + std::to_string(s.pbx_port) + ";branch=" + s.branch +
          ";rport\r\n";
     r += "Max-Forwards: " + std::to_string(s.max_forwards) + "\r\n";
-    r += "From: <sip:" + s.from_user + "@" + s.pbx_ip + ">;tag=pbx-" + s.branch + "\r\n";
+    r += "From: <sip:" + s.from_user + "@" + s.pbx_ip + ">;tag=" + s.from_tag + "\r\n";
     r += "To: <sip:" + s.to_user + "@" + s.palisade_ip + ">\r\n";
     r += "Call-ID: " + s.call_id + "\r\n";
     r += "CSeq: " + std::to_string(s.cseq) + " INVITE\r\n";

@@ -479,11 +479,13 @@ TEST_F(WorkerTest, ResponsesToOurRequestsAreSteeredByTheirBranch) {
                              "From: <sip:10.0.0.1>;tag=x\r\nTo: <sip:10.0.0.2>;tag=y\r\n"
                              "Call-ID: " + call_id_for(0) + "\r\nCSeq: 5 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     const std::uint64_t in1 = engine_->counters(1).get(port_id_, Counter::handoff_in);
-    const std::uint64_t unmatched = count(Counter::sip_response_unmatched);
+    const std::uint64_t to_proxy = engine_->counters(1).get(port_id_, Counter::sip_proxy_responses);
     inject_rx(0, frame(kPeerIp, 5060, resp));
     pump();
+    drain_all();
     EXPECT_EQ(engine_->counters(1).get(port_id_, Counter::handoff_in), in1 + 1);
-    EXPECT_EQ(count(Counter::sip_response_unmatched), unmatched + 1);  // no transactions yet
+    // Worker 1's proxy gets it (it matches no transaction of that proxy: dropped there).
+    EXPECT_EQ(engine_->counters(1).get(port_id_, Counter::sip_proxy_responses), to_proxy + 1);
 }
 
 TEST_F(WorkerTest, ResponsesToControlPlaneRequestsArePunted) {
@@ -592,12 +594,14 @@ TEST_F(WorkerTest, MaxForwardsZeroOptionsForUsIsStillAnswered) {
     EXPECT_EQ(out[0].payload.rfind("SIP/2.0 200 OK\r\n", 0), 0u);
 }
 
-TEST_F(WorkerTest, OptionsForAnotherUserIsNotAnsweredYet) {
-    const std::uint64_t before = count(Counter::sip_not_handled);
+TEST_F(WorkerTest, OptionsForAnotherUserGoesToTheProxy) {
+    const std::uint64_t before = count(Counter::sip_proxy_requests);
+    const std::uint64_t answered = count(Counter::sip_options_answered);
     inject_rx(0, frame(kPeerIp, 5070, options(call_id_for(0), "sip:bob@198.51.100.7")));
     pump();
-    EXPECT_TRUE(sent(0).empty());
-    EXPECT_EQ(count(Counter::sip_not_handled), before + 1);
+    drain_all();
+    EXPECT_EQ(count(Counter::sip_proxy_requests), before + 1);
+    EXPECT_EQ(count(Counter::sip_options_answered), answered);
 }
 
 TEST_F(WorkerTest, RegisterIsPuntedToTheControlPlaneByItsOwner) {
@@ -1192,9 +1196,10 @@ TEST_F(SipStageTest, TopViaIsLeftAloneWhenItNamesTheSourceWithoutRport) {
 }
 
 TEST_F(SipStageTest, AckIsNeverAnswered) {
+    // The proxy absorbs it or routes it by its dialog; the stage never answers it.
     SipOutcome o = run(request("ACK", "sip:10.0.0.1"));
-    EXPECT_EQ(o.action, SipOutcome::Action::drop);
-    EXPECT_EQ(count(Counter::sip_ack_absorbed), 1u);
+    EXPECT_EQ(o.action, SipOutcome::Action::proxy);
+    EXPECT_EQ(count(Counter::sip_proxy_requests), 1u);
     // Malformed ACK (no Call-ID) from a known source: no 400 either (RFC 3261 §17.2.1).
     std::string bad = request("ACK", "sip:10.0.0.1");
     bad.erase(bad.find("Call-ID:"), bad.find("CSeq:") - bad.find("Call-ID:"));
@@ -1203,11 +1208,87 @@ TEST_F(SipStageTest, AckIsNeverAnswered) {
     EXPECT_EQ(count(Counter::sip_malformed_request_dropped), 1u);
 }
 
-TEST_F(SipStageTest, InviteByeCancelAreCountedAsNotHandledYet) {
+TEST_F(SipStageTest, InviteByeCancelGoToTheProxyWithWhatValidationParsed) {
     for (const char* m : {"INVITE", "BYE", "CANCEL"}) {
-        EXPECT_EQ(run(request(m, "sip:+31201234567@10.0.0.1")).action, SipOutcome::Action::drop) << m;
+        EXPECT_EQ(run(request(m, "sip:+31201234567@10.0.0.1")).action, SipOutcome::Action::proxy) << m;
+        EXPECT_EQ(stage_.validated().request_uri.user, "+31201234567") << m;
+        EXPECT_EQ(stage_.validated().top_via.branch, "z9hG4bK-u1") << m;
     }
-    EXPECT_EQ(count(Counter::sip_not_handled), 3u);
+    EXPECT_EQ(count(Counter::sip_proxy_requests), 3u);
+    EXPECT_EQ(count(Counter::sip_not_handled), 0u);
+}
+
+TEST_F(SipStageTest, InDialogRequestOfAnotherMethodGoesToTheProxyOutOfDialogGets405) {
+    // In dialog (To tag) the proxy decides (allowed in dialog or 405/481); out of dialog the
+    // stage answers 405 itself.
+    std::string info = request("INFO", "sip:+31201234567@10.0.0.1");
+    info.replace(info.find("To: <sip:+31201234567@10.0.0.1>"), 31,
+                 "To: <sip:+31201234567@10.0.0.1>;tag=x9");
+    EXPECT_EQ(run(info).action, SipOutcome::Action::proxy);
+    const SipOutcome o = run(request("INFO", "sip:+31201234567@10.0.0.1"));
+    ASSERT_EQ(o.action, SipOutcome::Action::reply);
+    EXPECT_EQ(reply(o).rfind("SIP/2.0 405 Method Not Allowed\r\n", 0), 0u);
+    EXPECT_EQ(count(Counter::sip_method_not_allowed), 1u);
+}
+
+TEST_F(SipStageTest, CoreInterfaceKnowsOnlyTheCorePeers) {
+    // Interface 1 faces the core: a request from the trunks' subnets arriving there is dropped;
+    // without a snapshot the start-up sources still answer (no core peers are known then).
+    const Side sides[2] = {Side::access, Side::core};
+    stage_.set_sides(sides);
+    ConfigSpec spec;
+    DestPolicySpec open;
+    open.name = "open";
+    open.default_action = RuleAction::allow;
+    spec.policies.push_back(open);
+    TrunkSpec t;
+    t.id = "t1";
+    t.primary.username = "u1";
+    t.primary.ha1_md5 = std::string(32, 'a');
+    t.secondary.username = "u2";
+    t.secondary.ha1_md5 = std::string(32, 'b');
+    t.subnets.push_back({ip4(10, 0, 0, 0), 24});
+    t.policy = "open";
+    spec.trunks.push_back(t);
+    CorePeerSpec peer;
+    peer.name = "sbc";
+    peer.address = ip4(192, 0, 2, 10);
+    spec.core_peers.push_back(peer);
+    LimitsTable limits(16);
+    SnapshotBuild b = build_policy_snapshot(spec, limits);
+    ASSERT_TRUE(b.snapshot) << b.error;
+    stage_.set_snapshot(b.snapshot.get());
+    auto on = [&](std::uint16_t iface, std::uint32_t src) {
+        text_ = request("INVITE", "sip:+31201234567@10.0.0.1");
+        const sip::ParseStatus st = msg_.parse(text_);
+        SipSource s;
+        s.src_ip = src;
+        s.src_port = 5060;
+        s.iface = iface;
+        return stage_.handle(msg_, st, s, buf_, c_).action;
+    };
+    EXPECT_EQ(on(1, ip4(192, 0, 2, 10)), SipOutcome::Action::proxy);
+    EXPECT_EQ(on(1, ip4(10, 0, 0, 2)), SipOutcome::Action::drop);
+    EXPECT_EQ(count(Counter::sip_core_unknown_source_dropped), 1u);
+    EXPECT_EQ(on(0, ip4(10, 0, 0, 2)), SipOutcome::Action::proxy);
+    EXPECT_EQ(on(0, ip4(192, 0, 2, 10)), SipOutcome::Action::drop);
+    EXPECT_EQ(count(Counter::sip_unknown_source_dropped), 1u);
+    stage_.set_snapshot(nullptr);
+}
+
+TEST_F(SipStageTest, ResponsesGoToTheProxyOfTheWorkerTheirBranchNames) {
+    auto response = [](const std::string& branch) {
+        return "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=" + branch +
+               "\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: r1\r\n"
+               "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    };
+    EXPECT_EQ(run(response("z9hG4bK-pl-w3-1a")).action, SipOutcome::Action::proxy);  // ours: worker 3
+    EXPECT_EQ(stage_.validated().top_via.branch, "z9hG4bK-pl-w3-1a");
+    EXPECT_EQ(count(Counter::sip_proxy_responses), 1u);
+    EXPECT_EQ(run(response("z9hG4bK-pl-w1-1a")).action, SipOutcome::Action::drop);
+    EXPECT_EQ(run(response("z9hG4bKforeign")).action, SipOutcome::Action::drop);
+    EXPECT_EQ(count(Counter::sip_response_unmatched), 2u);
+    EXPECT_EQ(run(response("z9hG4bK-pl-c-9")).action, SipOutcome::Action::punt);
 }
 
 TEST_F(SipStageTest, UnsupportedVersionGets505) {
