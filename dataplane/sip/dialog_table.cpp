@@ -54,6 +54,7 @@ std::uint32_t DialogTable::create(std::string_view call_id, std::string_view cal
     d.client_tx = {};
     d.session_timer = {};
     d.duration_timer = {};
+    d.ack_timer = {};
     d.caller = {};
     d.callee = {};
     d.trunk_id = {};

@@ -7,7 +7,7 @@
 // a short chain); the tags then say which leg a request came from (RFC 3261 §12.2.2 matches a
 // request to a dialog by Call-ID and the two tags only, never by URIs).
 //
-// Size: a record is kDialogRecordBytes (824) octets and the index 4 octets per bucket (one
+// Size: a record is kDialogRecordBytes (832) octets and the index 4 octets per bucket (one
 // per record rounded up to a power of two), so 1,000,000 dialogs take 0.77 GiB (measured RSS
 // 0.78 GiB with every record filled: docs/proxy.md; dialog_table_test
 // DialogTable.MillionDialogsFitOneGiB checks the sizeof-based figure).
@@ -72,6 +72,7 @@ struct Dialog {
     TxId client_tx{};                 ///< the current INVITE client transaction
     TimerHandle session_timer{};      ///< RFC 4028 refresh deadline
     TimerHandle duration_timer{};     ///< trunk max_duration_s
+    TimerHandle ack_timer{};          ///< 2xx not yet acknowledged (RFC 3261 §13.3.1.4)
     DialogLeg caller;                 ///< the side that sent the INVITE
     DialogLeg callee;                 ///< the side it went to
     TextRef call_id;
@@ -89,6 +90,7 @@ struct Dialog {
 inline constexpr std::uint8_t kDialogAnswered = 1;   ///< a 2xx was forwarded
 inline constexpr std::uint8_t kDialogStarted = 2;    ///< a started event was sent
 inline constexpr std::uint8_t kDialogDialplan = 4;   ///< the call went to the failover dialplan
+inline constexpr std::uint8_t kDialogAcked = 8;      ///< the ACK of the 2xx went through
 
 /// Bytes of one record (a unit test keeps it under 1024).
 inline constexpr std::size_t kDialogRecordBytes = sizeof(Dialog);

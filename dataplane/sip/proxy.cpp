@@ -42,7 +42,7 @@ enum class TxRole : std::uint8_t {
     originated,     // a request Palisade sends itself (BYE): responses are absorbed
 };
 
-enum DialogTimerKind : std::uint32_t { kSessionTimer = 1, kDurationTimer = 2 };
+enum DialogTimerKind : std::uint32_t { kSessionTimer = 1, kDurationTimer = 2, kAckTimer = 3 };
 
 std::uint64_t cookie_of(std::uint32_t i, std::uint32_t gen) noexcept {
     return static_cast<std::uint64_t>(i) << 32 | gen;
@@ -56,6 +56,8 @@ std::string_view strip_crlf(std::string_view s) noexcept {
 }  // namespace
 
 class ProxyImpl {
+    friend class ListRef;
+
 public:
     explicit ProxyImpl(const ProxyConfig& cfg);
 
@@ -211,6 +213,12 @@ private:
 
     CheckState check_state_;  // this worker's nonce issuer and digest-failure table
 
+    // Action lists, one per nesting level of table calls (a handler of one list's action calls
+    // the table again): preallocated, 1024 actions each is too much for the stack.
+    static constexpr int kListDepth = 8;
+    std::unique_ptr<std::array<ActionList, kListDepth>> lists_ = std::make_unique<std::array<ActionList, kListDepth>>();
+    int depth_ = 0;
+
     // Scratch (one message at a time).
     sip::EditList edits_;
     sip::Message msg2_;        // a stored message parsed again (failover, orphan 2xx)
@@ -222,6 +230,26 @@ private:
     std::array<char, 512> privacy_scratch_{};
     std::array<char, kBranchMax + 1> branch_buf_{};
     std::array<char, 32> tag_buf_{};
+};
+
+// Takes the action list of the current nesting level for the scope of one table call and
+// the handling of its actions.
+class ListRef {
+public:
+    explicit ListRef(ProxyImpl& p) noexcept : p_(p) {
+        const int level = p.depth_ < ProxyImpl::kListDepth ? p.depth_ : ProxyImpl::kListDepth - 1;
+        l_ = &(*p.lists_)[static_cast<std::size_t>(level)];
+        ++p.depth_;
+        l_->reset();
+    }
+    ~ListRef() { --p_.depth_; }
+    ListRef(const ListRef&) = delete;
+    ListRef& operator=(const ListRef&) = delete;
+    ActionList& operator*() noexcept { return *l_; }
+
+private:
+    ProxyImpl& p_;
+    ActionList* l_;
 };
 
 // --- construction and plumbing ------------------------------------------------------------
@@ -401,9 +429,9 @@ void ProxyImpl::respond(TxId server, const sip::Message& req, int code, std::str
         count(Counter::proxy_build_failed);
         return;
     }
-    ActionList al;
-    txs_.respond(server, {outbuf_.data(), n}, code, now_, al);
-    run(al);
+    ListRef al(*this);
+    txs_.respond(server, {outbuf_.data(), n}, code, now_, *al);
+    run(*al);
 }
 
 // --- requests --------------------------------------------------------------------------------
@@ -415,8 +443,8 @@ void ProxyImpl::on_request(const sip::Message& msg, const sip::Validated& v, con
     source_ = {src.src_ip, src.src_port};
     iface_ = iface;
     const Endpoint reply_to = response_address(v.top_via, source_);
-    ActionList al;
-    const RequestVerdict verdict = txs_.on_request(msg, v, reply_to, now_, al, iface);
+    ListRef al(*this);
+    const RequestVerdict verdict = txs_.on_request(msg, v, reply_to, now_, *al, iface);
     if (verdict == RequestVerdict::table_full && msg.method() != sip::Method::ack) {
         // No record: answer statelessly (RFC 3261 §16.7 lets a stateless 503 through).
         count(Counter::proxy_tx_full);
@@ -424,7 +452,7 @@ void ProxyImpl::on_request(const sip::Message& msg, const sip::Validated& v, con
                                                   "Retry-After: 5\r\n", {}, outbuf_);
         if (n != 0) out_->send(iface, reply_to, {outbuf_.data(), n});
     }
-    run(al);
+    run(*al);
 }
 
 void ProxyImpl::new_request(TxId tx) noexcept {
@@ -595,12 +623,12 @@ void ProxyImpl::outbound(TxId tx, std::uint32_t lh) noexcept {
     }
     s.peers_tried = 1ull << peer;
     d.callee.next_hop = {p.address, p.port};
-    ActionList al;
+    ListRef al(*this);
     const TxId client = txs_.forward(tx, {outbuf_.data(), n}, sip::Method::invite, h.branch,
-                                     d.callee.next_hop, now_, al, d.callee.iface);
+                                     d.callee.next_hop, now_, *al, d.callee.iface);
     if (!client.valid()) {
         count(Counter::proxy_build_failed);
-        run(al);
+        run(*al);
         fail_upstream(d, 500, "Server Internal Error", CallEndReason::internal_error);
         return;
     }
@@ -609,7 +637,7 @@ void ProxyImpl::outbound(TxId tx, std::uint32_t lh) noexcept {
     d.flags |= kDialogStarted;
     count(Counter::proxy_started);
     emit(d, CallEventType::started);
-    run(al);
+    run(*al);
 }
 
 void ProxyImpl::inbound(TxId tx, std::uint32_t lh) noexcept {
@@ -718,11 +746,11 @@ bool ProxyImpl::send_to_target(Dialog& d, Setup& s, const Target& t) noexcept {
     if (hide_request(msg2_, v2_, h, arena, edits_) != HideResult::ok) return false;
     const std::size_t n = edits_.apply(msg2_, outbuf_);
     if (n == 0) return false;
-    ActionList al;
+    ListRef al(*this);
     const TxId client = txs_.forward(d.server_tx, {outbuf_.data(), n}, sip::Method::invite,
-                                     h.branch, t.to, now_, al, t.iface);
+                                     h.branch, t.to, now_, *al, t.iface);
     if (!client.valid()) {
-        run(al);
+        run(*al);
         return false;
     }
     const std::uint32_t di = index_of(d);
@@ -736,7 +764,7 @@ bool ProxyImpl::send_to_target(Dialog& d, Setup& s, const Target& t) noexcept {
         count(Counter::proxy_started);
         emit(d, CallEventType::started);
     }
-    run(al);
+    run(*al);
     return true;
 }
 
@@ -829,16 +857,16 @@ bool ProxyImpl::send_to_peer(Dialog& d, Setup& s, int peer) noexcept {
     s.msg_len = static_cast<std::uint32_t>(n);
     s.peers_tried |= 1ull << peer;
     d.callee.next_hop = {p.address, p.port};
-    ActionList al;
+    ListRef al(*this);
     const TxId client = txs_.forward(d.server_tx, {outbuf_.data(), n}, sip::Method::invite, branch,
-                                     d.callee.next_hop, now_, al, d.callee.iface);
+                                     d.callee.next_hop, now_, *al, d.callee.iface);
     if (!client.valid()) {
-        run(al);
+        run(*al);
         return false;
     }
     set_aux(client, TxRole::setup_client, d.callee.iface, index_of(d));
     d.client_tx = client;
-    run(al);
+    run(*al);
     return true;
 }
 
@@ -883,11 +911,11 @@ bool ProxyImpl::forward_dialplan(Dialog& d, Setup& s, std::string_view request_u
     if (n == 0) return false;
     d.callee.next_hop = {p.address, p.port};
     d.callee.iface = static_cast<std::uint16_t>(core_if);
-    ActionList al;
+    ListRef al(*this);
     const TxId client = txs_.forward(d.server_tx, {outbuf_.data(), n}, sip::Method::invite,
-                                     h.branch, d.callee.next_hop, now_, al, d.callee.iface);
+                                     h.branch, d.callee.next_hop, now_, *al, d.callee.iface);
     if (!client.valid()) {
-        run(al);
+        run(*al);
         return false;
     }
     set_aux(client, TxRole::setup_client, d.callee.iface, index_of(d));
@@ -897,7 +925,7 @@ bool ProxyImpl::forward_dialplan(Dialog& d, Setup& s, std::string_view request_u
         count(Counter::proxy_started);
         emit(d, CallEventType::started);
     }
-    run(al);
+    run(*al);
     return true;
 }
 
@@ -995,12 +1023,12 @@ void ProxyImpl::fail_upstream(Dialog& d, int code, std::string_view phrase,
             b.raw(cs.begin().add("CSeq: ").num(d.caller.cseq).add(" INVITE\r\n").end());
             const std::size_t n = b.finish();
             if (n != 0) {
-                ActionList al;
-                txs_.respond(server, {outbuf_.data(), n}, code, now_, al);
+                ListRef al(*this);
+                txs_.respond(server, {outbuf_.data(), n}, code, now_, *al);
                 // Dialog ends first so that the actions see it gone.
                 d.final_code = static_cast<std::uint16_t>(code);
                 end_call(d, why, static_cast<std::uint16_t>(code));
-                run(al);
+                run(*al);
                 return;
             }
             count(Counter::proxy_build_failed);
@@ -1049,6 +1077,8 @@ void ProxyImpl::setup_response(Dialog& d, TxId client, TxId server, int code) no
         if (max_s != 0)
             d.duration_timer = wheel_.add(static_cast<std::uint64_t>(max_s) * 1000u, kDurationTimer,
                                           cookie_of(di, d.generation));
+        // RFC 3261 §13.3.1.4: a 2xx not acknowledged within 64*T1 ends the call.
+        d.ack_timer = wheel_.add(64ull * cfg_.timers.t1_ms, kAckTimer, cookie_of(di, d.generation));
         free_setup(d);
         count(Counter::proxy_answered);
         emit(d, CallEventType::answered);
@@ -1105,10 +1135,10 @@ bool ProxyImpl::forward_response(TxId server, int code, bool filter) noexcept {
         count(Counter::proxy_build_failed);
         return false;
     }
-    ActionList al;
-    txs_.respond(server, {outbuf_.data(), n}, out_code, now_, al);
+    ListRef al(*this);
+    txs_.respond(server, {outbuf_.data(), n}, out_code, now_, *al);
     count(Counter::proxy_response_forwarded);
-    run(al);
+    run(*al);
     return true;
 }
 
@@ -1164,11 +1194,11 @@ void ProxyImpl::orphan_2xx() noexcept {
         if (m == sip::Method::ack) {
             out_->send(iface, to_ep, {outbuf_.data(), n});
         } else {
-            ActionList al;
-            const TxId c = txs_.forward(TxId{}, {outbuf_.data(), n}, m, branch, to_ep, now_, al, iface);
+            ListRef al(*this);
+            const TxId c = txs_.forward(TxId{}, {outbuf_.data(), n}, m, branch, to_ep, now_, *al, iface);
             set_aux(c, TxRole::originated, iface, kNil);
             count(Counter::proxy_bye_sent);
-            run(al);
+            run(*al);
         }
     }
 }
@@ -1231,15 +1261,15 @@ void ProxyImpl::in_dialog(TxId tx) noexcept {
     }
     set_aux(tx, TxRole::dialog_server, iface_, di);
     store_upstream(tx, msg, v, source_);
-    ActionList al;
+    ListRef al(*this);
     const TxId client = txs_.forward(tx, {outbuf_.data(), n}, m, h.branch, dst_leg.next_hop, now_,
-                                     al, dst_leg.iface);
+                                     *al, dst_leg.iface);
     set_aux(client, TxRole::dialog_client, dst_leg.iface, di);
     count(Counter::proxy_in_dialog_forwarded);
     if (m == sip::Method::bye)
         end_call(d, from == LegFrom::caller ? CallEndReason::caller_bye : CallEndReason::callee_bye,
                  d.final_code != 0 ? d.final_code : 200);
-    run(al);
+    run(*al);
 }
 
 void ProxyImpl::end_to_end_ack() noexcept {
@@ -1249,11 +1279,18 @@ void ProxyImpl::end_to_end_ack() noexcept {
     const sip::Validated& v = *v_;
     LegFrom from{};
     const std::uint32_t di = dialogs_.find(v.call_id, v.from.tag, v.to.tag, from);
-    if (di == kNil || dialogs_[di].state != DialogState::confirmed || from != LegFrom::caller) {
+    if (di == kNil || dialogs_[di].state != DialogState::confirmed) {
         count(Counter::proxy_ack_unmatched);
         return;
     }
     Dialog& d = dialogs_[di];
+    // The ACK of a 2xx to a re-INVITE may come from either side: it goes to the other one.
+    DialogLeg& dst = from == LegFrom::caller ? d.callee : d.caller;
+    if (from == LegFrom::caller && (d.flags & kDialogAcked) == 0) {
+        d.flags |= kDialogAcked;
+        wheel_.cancel(d.ack_timer);
+        d.ack_timer = {};
+    }
     edits_.clear();
     if (!msg.body().empty() && filter_sdp(msg, sdp_scratch_, edits_) == SdpVerdict::no_space) {
         count(Counter::proxy_build_failed);
@@ -1261,12 +1298,12 @@ void ProxyImpl::end_to_end_ack() noexcept {
     }
     TextArena arena(arena_buf_);
     HideRequest h;
-    h.us = us(d.callee.iface);
+    h.us = us(dst.iface);
     h.branch = txs_.make_branch(branch_buf_, 0);
-    std::string_view target = d.str(d.callee.target);
-    if (target.empty()) target = arena.begin().add("sip:").ip(d.callee.next_hop.ip).add(":").num(d.callee.next_hop.port).end();
+    std::string_view target = d.str(dst.target);
+    if (target.empty()) target = arena.begin().add("sip:").ip(dst.next_hop.ip).add(":").num(dst.next_hop.port).end();
     h.request_uri = target;
-    h.routes = d.str(d.callee.routes);
+    h.routes = d.str(dst.routes);
     const std::size_t n =
         hide_request(msg, v, h, arena, edits_) == HideResult::ok ? edits_.apply(msg, outbuf_) : 0;
     if (n == 0) {
@@ -1274,7 +1311,7 @@ void ProxyImpl::end_to_end_ack() noexcept {
         return;
     }
     count(Counter::proxy_ack_forwarded);
-    out_->send(d.callee.iface, d.callee.next_hop, {outbuf_.data(), n});
+    out_->send(dst.iface, dst.next_hop, {outbuf_.data(), n});
 }
 
 // --- responses -------------------------------------------------------------------------------
@@ -1284,8 +1321,8 @@ void ProxyImpl::on_response(const sip::Message& msg, const sip::Validated& v,
     msg_ = &msg;
     v_ = &v;
     source_ = {src.src_ip, src.src_port};
-    ActionList al;
-    if (txs_.on_response(msg, v, now_, al) == ResponseVerdict::no_match) {
+    ListRef al(*this);
+    if (txs_.on_response(msg, v, now_, *al) == ResponseVerdict::no_match) {
         if (msg.status_code() >= 200 && msg.status_code() < 300 && v.cseq.method == sip::Method::invite) {
             // A 2xx retransmitted after its client transaction ended: the ACK we forwarded got
             // lost, or the call is gone. Resend the ACK when the dialog is alive.
@@ -1295,7 +1332,7 @@ void ProxyImpl::on_response(const sip::Message& msg, const sip::Validated& v,
         }
         count(Counter::proxy_stray_response);
     }
-    run(al);
+    run(*al);
 }
 
 // --- dialog life -----------------------------------------------------------------------------
@@ -1316,6 +1353,7 @@ void ProxyImpl::end_call(Dialog& d, CallEndReason why, std::uint16_t code) noexc
         count(Counter::proxy_double_release);
     wheel_.cancel(d.session_timer);
     wheel_.cancel(d.duration_timer);
+    wheel_.cancel(d.ack_timer);
     if ((d.flags & kDialogStarted) != 0) {
         CallEvent ev;
         fill_event(ev, d, CallEventType::ended);
@@ -1358,11 +1396,11 @@ void ProxyImpl::send_bye(Dialog& d, bool to_callee) noexcept {
         count(Counter::proxy_build_failed);
         return;
     }
-    ActionList al;
-    const TxId c = txs_.forward(TxId{}, {outbuf_.data(), n}, sip::Method::bye, branch, to.next_hop, now_, al, to.iface);
+    ListRef al(*this);
+    const TxId c = txs_.forward(TxId{}, {outbuf_.data(), n}, sip::Method::bye, branch, to.next_hop, now_, *al, to.iface);
     set_aux(c, TxRole::originated, to.iface, kNil);
     count(Counter::proxy_bye_sent);
-    run(al);
+    run(*al);
 }
 
 void ProxyImpl::bye_both(Dialog& d) noexcept {
@@ -1373,7 +1411,13 @@ void ProxyImpl::bye_both(Dialog& d) noexcept {
 void ProxyImpl::on_dialog_timer(std::uint32_t kind, std::uint64_t cookie) noexcept {
     Dialog* d = dialogs_.get(static_cast<std::uint32_t>(cookie >> 32), static_cast<std::uint32_t>(cookie));
     if (d == nullptr || d->state != DialogState::confirmed) return;
-    if (kind == kSessionTimer) {
+    if (kind == kAckTimer) {
+        d->ack_timer = {};
+        if ((d->flags & kDialogAcked) != 0) return;
+        count(Counter::proxy_ack_timeout);
+        bye_both(*d);
+        end_call(*d, CallEndReason::ack_timeout, 200);
+    } else if (kind == kSessionTimer) {
         d->session_timer = {};
         count(Counter::proxy_session_expired);
         bye_both(*d);
@@ -1389,9 +1433,9 @@ void ProxyImpl::on_dialog_timer(std::uint32_t kind, std::uint64_t cookie) noexce
 void ProxyImpl::advance() noexcept {
     msg_ = nullptr;
     v_ = nullptr;
-    ActionList al;
-    txs_.advance(now_, al);
-    run(al);
+    ListRef al(*this);
+    txs_.advance(now_, *al);
+    run(*al);
     wheel_.advance(now_, [&](TimerHandle, std::uint32_t kind, std::uint64_t cookie) {
         on_dialog_timer(kind, cookie);
     });
@@ -1409,9 +1453,9 @@ void ProxyImpl::shutdown() noexcept {
         // Ended first, so that the `cancelled` action finds no call to end a second time.
         const TxId server = d.server_tx;
         end_call(d, CallEndReason::shutdown, 487);
-        ActionList al;
-        txs_.cancel(server, now_, al);  // 487 to the caller, CANCEL downstream
-        run(al);
+        ListRef al(*this);
+        txs_.cancel(server, now_, *al);  // 487 to the caller, CANCEL downstream
+        run(*al);
     }
 }
 

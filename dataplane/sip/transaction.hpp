@@ -126,7 +126,9 @@ struct Action {
 /// Fixed-capacity list of actions. When full, further actions are dropped and counted.
 class ActionList {
   public:
-    static constexpr std::size_t kCapacity = 64;
+    /// Large enough for one millisecond of timers of a worker at full load (every transaction
+    /// ending reports `terminated`); the proxy keeps its lists preallocated, not on the stack.
+    static constexpr std::size_t kCapacity = 1024;
     void push(const Action& a) noexcept {
         if (size_ == kCapacity) {
             ++overflow_;
@@ -140,6 +142,11 @@ class ActionList {
     const Action* begin() const noexcept { return items_; }
     const Action* end() const noexcept { return items_ + size_; }
     void clear() noexcept { size_ = 0; }
+    /// Empties the list and forgets its overflow count (reuse).
+    void reset() noexcept {
+        size_ = 0;
+        overflow_ = 0;
+    }
     /// Actions dropped because the list was full (cumulative until reset).
     std::uint64_t overflow() const noexcept { return overflow_; }
 

@@ -475,6 +475,37 @@ TEST_F(ProxyCalls, MaximumDurationEndsTheCall) {
     EXPECT_EQ(end->reason, static_cast<std::uint8_t>(CallEndReason::max_duration));
 }
 
+TEST_F(ProxyCalls, UnacknowledgedTwoHundredEndsTheCall) {
+    start();
+    Outbound o = authenticated_call(pbx_invite("noack"));
+    from_core(core_ok(o.to_core.data));
+    ASSERT_NE(find(take(), "", 200), nullptr);
+    events();
+    advance(31'000, 1000);  // 64*T1 = 32 s (RFC 3261 §13.3.1.4)
+    std::vector<Sent> out = take();
+    EXPECT_EQ(byes(out), 0u);
+    advance(2'000, 500);
+    out = take();
+    EXPECT_EQ(byes(out), 2u);
+    std::vector<CallEvent> ev = events();
+    const CallEvent* end = first(ev, CallEventType::ended);
+    ASSERT_NE(end, nullptr);
+    EXPECT_EQ(end->reason, static_cast<std::uint8_t>(CallEndReason::ack_timeout));
+    EXPECT_EQ(counter(Counter::proxy_ack_timeout), 1u);
+}
+
+TEST_F(ProxyCalls, AcknowledgedCallOutlivesTheAckTimer) {
+    start();
+    answered_call(pbx_invite("acked"));
+    events();
+    advance(40'000, 1000);
+    EXPECT_EQ(byes(take()), 0u);
+    EXPECT_EQ(proxy_->stats().dialogs, 1u);
+    EXPECT_TRUE(events().empty());
+    proxy_->shutdown(env_, sink_, counters_);
+    EXPECT_EQ(byes(take()), 2u);
+}
+
 TEST_F(ProxyCalls, RetransmissionsAreAbsorbed) {
     start();
     Outbound o = authenticated_call(pbx_invite("retx"));
