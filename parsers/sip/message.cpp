@@ -72,24 +72,25 @@ struct NameKeys {
 };
 constexpr NameKeys kNameKeys{};
 
-// Hash of a name: the little-endian words of its first 16 octets (bit 5 set, zero-padded),
-// multiplied and mixed. Computable from one SSE2 register (classify_name16) or octet by octet
-// (classify_name), identically. The constants were searched so that the names of headers.def
-// do not collide (a perfect hash today); a new name that collides costs one more probe, and
-// the static_assert below bounds that.
-constexpr std::uint64_t kHashK1 = 0xb566aa3354c06181ull;
-constexpr std::uint64_t kHashK2 = 0x111f92bcf9d9ac27ull;
-constexpr std::size_t hash_words(std::uint64_t lo, std::uint64_t hi) noexcept {
-    return static_cast<std::size_t>(((lo * kHashK1) ^ (hi * kHashK2)) >> 55);
+// Hash of a name of n >= 2 octets: its first two octets (bit 5 set) and its length, multiplied
+// and added. Both are known as soon as the name's end is (the two octets come with the line's
+// first load), so the key load of classify_name16 no longer waits for the length-masked name
+// to be extracted and mixed: that chain was the longest wait of framing (perf on
+// BM_Frame/palisade/invite_sdp). Names sharing both (Accept-Encoding / Accept-Language,
+// Security-*) probe on; the constants were searched so that the usual names of headers.def
+// (Via ... Warning) take no extra probe, and the static_assert below bounds the rest.
+constexpr std::uint64_t kHashK1 = 0x1818e811892f902bull;
+constexpr std::uint64_t kHashK2 = 0x9531985d5d9dc9f9ull;
+constexpr std::size_t hash_head(std::uint32_t first2, std::size_t n) noexcept {
+    return static_cast<std::size_t>(
+        ((std::uint64_t{first2 | 0x2020u} * kHashK1) + static_cast<std::uint64_t>(n) * kHashK2) >> 55);
 }
 constexpr std::size_t name_hash(const char* s, std::size_t n) noexcept {
-    std::uint64_t w[2] = {0, 0};
-    for (std::size_t i = 0; i < n && i < 16; ++i)
-        w[i / 8] |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i]) | 0x20u)
-                    << (8 * (i % 8));
-    return hash_words(w[0], w[1]);
+    return hash_head(static_cast<std::uint32_t>(static_cast<unsigned char>(s[0])) |
+                         static_cast<std::uint32_t>(static_cast<unsigned char>(s[1])) << 8,
+                     n);
 }
-static_assert(kSlots == 512, "hash_words yields 9 bits");
+static_assert(kSlots == 512, "hash_head yields 9 bits");
 
 struct NameTable {
     std::uint8_t slot[kSlots];         // HeaderId, 0 = empty
@@ -115,7 +116,32 @@ struct NameTable {
     }
 };
 constexpr NameTable kNameTable{};
-static_assert(kNameTable.max_probe <= 3, "retune name_hash: too many collisions");
+static_assert(kNameTable.max_probe <= 4, "retune name_hash: too many collisions");
+
+// The keys of names of at most 16 octets stored in their hash slot (16 KiB, of which a message
+// touches the ~20 lines of its names): the compare of classify_name16 then loads its key right
+// from the hash, in parallel with the slot's id, instead of after it. That second dependent
+// load was the longest wait of framing (perf on BM_Frame/palisade/invite_sdp).
+struct alignas(32) SlotKey {
+    char lower[16];
+    char fold[16];
+};
+struct SlotKeys {
+    SlotKey key[kSlots];
+    std::uint8_t short_id[kSlots];   // the slot's id when its name has <= 16 octets, else 0
+    constexpr SlotKeys() noexcept : key{}, short_id{} {
+        for (std::size_t h = 0; h < kSlots; ++h) {
+            const std::uint8_t id = kNameTable.slot[h];
+            if (id == 0 || kNameKeys.len[id] > 16) continue;
+            short_id[h] = id;
+            for (std::size_t j = 0; j < 16; ++j) {
+                key[h].lower[j] = kNameKeys.key[id].lower[j];
+                key[h].fold[j] = kNameKeys.key[id].fold[j];
+            }
+        }
+    }
+};
+constexpr SlotKeys kSlotKeys{};
 
 inline bool key_equals(const char* s, std::size_t n, const NameKey& k) noexcept {
     for (std::size_t i = 0; i < n; ++i)
@@ -152,22 +178,29 @@ inline HeaderId classify_name16(const char* s, std::size_t n, __m128i v) noexcep
     const __m128i len_mask =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLengthMask + 16 - m));
     const __m128i name = _mm_and_si128(v, len_mask);
-    const __m128i folded = _mm_or_si128(name, _mm_and_si128(_mm_set1_epi8(0x20), len_mask));
-    const auto lo = static_cast<std::uint64_t>(_mm_cvtsi128_si64(folded));
-    const auto hi = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(folded, folded)));
-    std::size_t h = hash_words(lo, hi);
-    for (;;) {
-        const std::uint8_t id = kNameTable.slot[h];
-        if (id == 0) return HeaderId::unknown;
-        const NameKey& k = kNameKeys.key[id];
-        if (n <= 16) {
-            // Zero beyond n on both sides, so equal registers also mean equal lengths.
+    std::size_t h =
+        hash_head(static_cast<std::uint32_t>(_mm_cvtsi128_si32(v)) & 0xffffu, n);   // n >= 2
+    if (n <= 16) {
+        for (;;) {
+            // Zero beyond n on both sides, so equal registers also mean equal lengths. An empty
+            // slot or one of a longer name has a zero key: it matches only a name of NULs, and
+            // short_id (0) then sends it on to the slot check.
+            const SlotKey& k = kSlotKeys.key[h];
             const __m128i x =
                 _mm_or_si128(name, _mm_load_si128(reinterpret_cast<const __m128i*>(k.fold)));
             const auto eq = _mm_movemask_epi8(
                 _mm_cmpeq_epi8(x, _mm_load_si128(reinterpret_cast<const __m128i*>(k.lower))));
-            if (eq == 0xffff && k.lower[16] == 0) return static_cast<HeaderId>(id);
-        } else if (kNameKeys.len[id] == n) {
+            if (eq == 0xffff && kSlotKeys.short_id[h] != 0)
+                return static_cast<HeaderId>(kSlotKeys.short_id[h]);
+            if (kNameTable.slot[h] == 0) return HeaderId::unknown;
+            h = (h + 1) & (kSlots - 1);
+        }
+    }
+    for (;;) {
+        const std::uint8_t id = kNameTable.slot[h];
+        if (id == 0) return HeaderId::unknown;
+        const NameKey& k = kNameKeys.key[id];
+        if (kNameKeys.len[id] == n) {
             // 17..23 octets: the first 16 in `v`, then the last 16 (overlapping; the name
             // lies inside the datagram and the keys are 32 octets wide).
             const __m128i x0 =
@@ -539,17 +572,15 @@ ParseStatus Message::parse(std::string_view datagram) noexcept {
         // or touches nothing and leaves the line (empty line, folds, odd spacing, long names,
         // errors, the datagram's last 32 octets) to the general code.
         if (end - p >= 32 && static_cast<unsigned char>(*p) > ' ') {
+            // The name ends at the first ':' of the block. A blank or line break before it makes
+            // the name neither a known one (the exact compare refuses those octets) nor a token,
+            // so such a line goes to the general code, which frames it or names the error.
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            const auto stop = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(
-                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')),
-                                          _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),
-                             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')))),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')))));
-            const auto name_len = static_cast<std::size_t>(__builtin_ctz(stop | 0x10000u));
+            const auto colon = static_cast<std::uint32_t>(
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+            const auto name_len = static_cast<std::size_t>(__builtin_ctz(colon | 0x10000u));
             const char* const q = p + name_len + 2;   // the value's first octet
-            if (name_len < 16 && q[-2] == ':' && q[-1] == ' ' &&
-                static_cast<unsigned char>(*q) > ' ') {
+            if (name_len - 1 < 15 && q[-1] == ' ' && static_cast<unsigned char>(*q) > ' ') {
                 const HeaderId id = name_len >= 2 ? classify_name16(p, name_len, v)
                                                   : classify_name(p, 1);
                 const char* const le = breaks.next(p);

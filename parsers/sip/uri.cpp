@@ -500,8 +500,8 @@ namespace {
 // dot masks of one vector give the group boundaries, so no loop exits on the digit count
 // (4 unpredictable exits per address in the scalar loop). SSE2 is baseline on x86-64.
 #if defined(__SSE2__)
-// The IPv4 rules on the dot and digit masks of the `len` octets at `p` (bits beyond len clear).
-inline bool ipv4_from_masks(const char* p, std::size_t len, unsigned dots, unsigned digits) noexcept {
+// The IPv4 rules on the dot and digit masks of the `len` octets in `v` (bits beyond len clear).
+inline bool ipv4_from_masks(__m128i v, std::size_t len, unsigned dots, unsigned digits) noexcept {
     const unsigned all = (1u << len) - 1;
     if ((dots | digits) != all || std::popcount(dots) != 3) return false;
     // Every group 1..3 digits, from the masks: no dot first, last or next to a dot; no four
@@ -510,16 +510,17 @@ inline bool ipv4_from_masks(const char* p, std::size_t len, unsigned dots, unsig
     if ((dots & (1u | last)) || (dots & (dots << 1)) ||
         (digits & (digits << 1) & (digits << 2) & (digits << 3)))
         return false;
-    // Only a three-digit group can exceed 255: compare each one (at most four, usually one or
-    // two) as a 24-bit big-endian number with "255".
-    unsigned starts3 = digits & (digits >> 1) & (digits >> 2) & ~(digits << 1);
-    while (starts3 != 0) {
-        const auto* g = reinterpret_cast<const unsigned char*>(p + std::countr_zero(starts3));
-        const unsigned n3 = static_cast<unsigned>(g[0]) << 16 | static_cast<unsigned>(g[1]) << 8 | g[2];
-        if (n3 > (unsigned('2') << 16 | unsigned('5') << 8 | unsigned('5'))) return false;
-        starts3 &= starts3 - 1;
-    }
-    return true;
+    // Only a three-digit group can exceed 255: at each one's first digit d0 d1 d2, over 255
+    // means d0 > '2', or d0 == '2' and (d1 > '5', or d1 == '5' and d2 > '5'). From four compares
+    // of the whole vector, without a loop over the groups.
+    const unsigned starts3 = digits & (digits >> 1) & (digits >> 2) & ~(digits << 1);
+    const auto mask = [](__m128i x) noexcept { return static_cast<unsigned>(_mm_movemask_epi8(x)); };
+    const unsigned gt2 = mask(_mm_cmpgt_epi8(v, _mm_set1_epi8('2')));
+    const unsigned eq2 = mask(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')));
+    const unsigned gt5 = mask(_mm_cmpgt_epi8(v, _mm_set1_epi8('5')));
+    const unsigned eq5 = mask(_mm_cmpeq_epi8(v, _mm_set1_epi8('5')));
+    const unsigned over = gt2 | (eq2 & ((gt5 >> 1) | ((eq5 >> 1) & (gt5 >> 2))));
+    return (over & starts3) == 0;
 }
 
 // Octets of `x` in [lo, hi] (signed compares: every bound here is ASCII), one bit each.
@@ -537,7 +538,7 @@ bool ipv4_in_16(const char* p, std::size_t len) noexcept {
     const unsigned all = (1u << len) - 1;
     const unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & all;
     const unsigned digits = in_range16(v, '0', '9') & all;
-    return ipv4_from_masks(p, len, dots, digits);
+    return ipv4_from_masks(v, len, dots, digits);
 #else
     return is_ipv4_address(std::string_view(p, len));
 #endif
@@ -672,7 +673,7 @@ Reason parse_host_prefix(std::string_view text, std::size_t& used, std::string_v
             host = text.substr(0, len);
             used = len;
             const std::uint32_t all = (std::uint32_t{1} << len) - 1;
-            if ((digits & 1u) && len >= 7 && ipv4_from_masks(p, len, dots & all, digits & all)) {
+            if ((digits & 1u) && len >= 7 && ipv4_from_masks(v, len, dots & all, digits & all)) {
                 kind = HostKind::ipv4;
                 return Reason::none;
             }
