@@ -747,13 +747,16 @@ TEST_F(CallChecks, FilterSdpVerdicts) {
 TEST_F(CallChecks, PrivacyIdRemovesIdentityAndAnonymisesFrom) {
     for (const char* privacy : {"id", "id;critical", "user", "header;id"}) {
         Invite inv;
-        inv.extra = std::string("Privacy: ") + privacy + "\r\nRemote-Party-ID: <sip:+31201234567@x>\r\n";
+        inv.extra = std::string("Privacy: ") + privacy +
+                    "\r\nP-Asserted-Identity: <tel:+31201234567>\r\nRemote-Party-ID: <sip:+31201234567@x>\r\n";
         text_ = inv.text();
         ASSERT_EQ(msg_.parse(text_), sip::ParseStatus::ok);
         edits_.clear();
         ASSERT_TRUE(privacy_edits(msg_, buf_, edits_)) << privacy;
         const sip::Message& out = applied();
+        EXPECT_EQ(msg_.count(sip::HeaderId::p_asserted_identity), 2u);
         EXPECT_EQ(out.find(sip::HeaderId::p_asserted_identity), nullptr) << privacy;
+        EXPECT_EQ(out.find(sip::HeaderId::privacy)->value, privacy);  // kept
         EXPECT_EQ(out.find(sip::HeaderId::remote_party_id), nullptr) << privacy;
         sip::NameAddr from;
         ASSERT_EQ(sip::parse_name_addr(out.find(sip::HeaderId::from)->value, from), sip::Reason::none);
