@@ -601,6 +601,67 @@ TEST_F(InboundCalls, PrimaryThenSecondaryOnTimeout) {
     take();
 }
 
+TEST_F(InboundCalls, AnsweredInboundCallAckAndByeFromThePbx) {
+    start();
+    register_pbx();
+    const std::string inv = core_invite("+31205550010", "in-full-call",
+                                        "Record-Route: <sip:198.18.0.7;lr>\r\n");
+    from_core(inv);
+    std::vector<Sent> out = take();
+    const Sent* p = find(out, "INVITE");
+    ASSERT_NE(p, nullptr);
+    const std::string pbx_inv = p->data;
+    EXPECT_EQ(peer::header(pbx_inv, "Record-Route"), "");
+    EXPECT_EQ(peer::uri_of(peer::header(pbx_inv, "Contact")), "sip:core@192.0.2.1:5060");
+    const Endpoint pbx{ip(192, 0, 2, 50), 5060};
+    from_pbx(peer::response(pbx_inv, 180, "Ringing", "pbx-t"), pbx);
+    out = take();
+    ASSERT_NE(find(out, "", 180), nullptr);
+    const std::string ok = peer::response(pbx_inv, 200, "OK", "pbx-t",
+                                          "Contact: <sip:acme-1@192.168.1.50:5060>\r\n", peer::sdp("192.168.1.50"));
+    from_pbx(ok, pbx);
+    out = take();
+    const Sent* core_ok = find(out, "", 200);
+    ASSERT_NE(core_ok, nullptr);
+    EXPECT_EQ(core_ok->to, (Endpoint{kPeerA, 5060}));
+    EXPECT_EQ(peer::uri_of(peer::header(core_ok->data, "Contact")), "sip:acme-1@198.18.0.254:5060");
+    EXPECT_EQ(peer::header(core_ok->data, "To"), peer::header(inv, "To") + ";tag=pbx-t");
+    std::vector<CallEvent> ev = events();
+    ASSERT_NE(first(ev, CallEventType::answered), nullptr);
+    // The core ACKs (to our core Contact): to the PBX's Contact at its real address.
+    const std::string core_ok_text = core_ok->data;
+    from_core(peer::in_dialog("ACK", inv, core_ok_text, 1, "198.18.0.1:5060", "z9hG4bK-cack"));
+    out = take();
+    const Sent* ack = find(out, "ACK");
+    ASSERT_NE(ack, nullptr);
+    EXPECT_EQ(ack->to, pbx);
+    EXPECT_EQ(peer::request_uri(ack->data), "sip:acme-1@192.168.1.50:5060");
+    // The PBX hangs up: the BYE reaches the core through the core's Record-Route.
+    const std::string bye = "BYE sip:core@192.0.2.1:5060 SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 192.168.1.50:5060;branch=z9hG4bK-pbye;rport\r\n"
+                            "Max-Forwards: 70\r\nFrom: " + peer::header(ok, "To") + "\r\nTo: " +
+                            peer::header(pbx_inv, "From") + "\r\nCall-ID: in-full-call\r\nCSeq: 1 BYE\r\n"
+                            "Content-Length: 0\r\n\r\n";
+    from_pbx(bye, pbx);
+    out = take();
+    const Sent* cbye = find(out, "BYE");
+    ASSERT_NE(cbye, nullptr);
+    EXPECT_EQ(cbye->to, (Endpoint{kPeerA, 5060}));
+    EXPECT_EQ(peer::request_uri(cbye->data), "sip:core@198.18.0.1:5060");
+    EXPECT_EQ(peer::header(cbye->data, "Route"), "<sip:198.18.0.7;lr>");
+    ev = events();
+    const CallEvent* end = first(ev, CallEventType::ended);
+    ASSERT_NE(end, nullptr);
+    EXPECT_EQ(end->reason, static_cast<std::uint8_t>(CallEndReason::callee_bye));
+    EXPECT_EQ(end->direction, CallDirection::inbound);
+    from_core(peer::response(cbye->data, 200, "OK"));
+    out = take();
+    const Sent* bye_ok = find(out, "", 200);
+    ASSERT_NE(bye_ok, nullptr);
+    EXPECT_EQ(bye_ok->to, (Endpoint{ip(192, 0, 2, 50), 5060}));
+    EXPECT_EQ(proxy_->stats().dialogs, 0u);
+}
+
 TEST_F(InboundCalls, FailoverOn408And503ButNotOn486) {
     start();
     register_pbx();
