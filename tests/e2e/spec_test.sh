@@ -415,6 +415,16 @@ settled() {
     }
     wait_ctl 30 'not [c for c in j["calls"] if c["trunk"] not in ['"$skip"']]' calls ||
         why "palisadectl calls still lists calls" || return 1
+    # the workers' concurrency gauge (what max_concurrent counts) must be back to zero too
+    local t
+    for t in $(ctl trunks --json | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)["trunks"]))'); do
+        [[ " $LEAKED " == *" $t "* ]] && continue
+        wait_ctl 20 'j["calls"]["concurrent_gauge"] == 0' trunk "$t" || {
+            why "trunk $t: the concurrency gauge did not return to zero (live $(ctl trunk "$t" --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["calls"]; print(c["live"], "gauge", c["concurrent_gauge"])')) (not checked again)"
+            LEAKED="$LEAKED $t"
+            return 1
+        }
+    done
 }
 # record NAME CONDITION: a call record whose call_id starts with pe-NAME- and satisfies
 # CONDITION (Python over r), within 3 s (records are flushed every second).
