@@ -735,6 +735,32 @@ TEST_F(InboundCalls, NoRegistrationGoesToTheDialplan) {
     EXPECT_EQ(ref->code, 480);
 }
 
+TEST_F(InboundCalls, DialplanToAUriThenItsFailureEndsTheCall) {
+    spec_.trunks[1].failover.action = FailoverAction::forward_uri;
+    spec_.trunks[1].failover.target = "sip:voicemail@198.18.5.5";
+    start();
+    const std::string inv = core_invite("+442070000043", "in-uri");
+    from_core(inv);
+    std::vector<Sent> out = take();
+    const Sent* fwd = find(out, "INVITE");
+    ASSERT_NE(fwd, nullptr);
+    EXPECT_EQ(fwd->to, (Endpoint{kPeerA, 5060}));  // via the core peer
+    EXPECT_EQ(peer::request_uri(fwd->data), "sip:voicemail@198.18.5.5");
+    const std::string f = fwd->data;
+    events();
+    // The dialplan leg is the last one: its 503 goes back as 500 (RFC 3261 §16.7).
+    from_core(peer::response(f, 503, "Service Unavailable", "vm"));
+    out = take();
+    ASSERT_NE(find(out, "", 500), nullptr);
+    EXPECT_EQ(find(out, "", 500)->to, (Endpoint{kPeerA, 5060}));
+    EXPECT_EQ(find(out, "INVITE"), nullptr);
+    std::vector<CallEvent> ev = events();
+    const CallEvent* end = first(ev, CallEventType::ended);
+    ASSERT_NE(end, nullptr);
+    EXPECT_EQ(end->reason, static_cast<std::uint8_t>(CallEndReason::failover));
+    EXPECT_EQ(proxy_->stats().dialogs, 0u);
+}
+
 TEST_F(InboundCalls, AtTheConcurrentLimitGoesToTheDialplan) {
     start();
     register_pbx();
