@@ -190,6 +190,9 @@ private:
     std::vector<std::uint32_t> staged_;  // accounts staged by stage_restore, not yet published
     std::uint32_t staged_last_ = kNoIndex;  // account of the last restored row (lookup cache)
     std::uint64_t staged_generation_ = 0;   // snapshot generation of that cache
+    char date_[64] = {};                    // Date header text of second date_s_ (200 OK)
+    std::size_t date_len_ = 0;
+    std::uint64_t date_s_ = 0;
 };
 
 }  // namespace palisade::cp
