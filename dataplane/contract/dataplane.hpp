@@ -87,7 +87,9 @@ public:
     /// names what could not be used and why ("interface access (net_af_packet0,iface=x): ...");
     /// nothing is left running then. Never throws.
     bool start(const ConfigSpec& config, const StartOptions& options, std::string& error) noexcept;
-    /// cp only. Stops the workers (they finish their current burst), then the ports. Idempotent.
+    /// cp only. Stops the workers (they finish their current burst, then end every call: BYE to
+    /// both sides of answered calls, CANCEL of pending ones, an `ended` event with reason
+    /// shutdown on the punt ring), then the ports. Idempotent.
     void stop() noexcept;
     /// True between a successful start() and stop().
     bool running() const noexcept;
