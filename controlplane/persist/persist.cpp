@@ -497,14 +497,20 @@ void Persist::start() {
 }
 
 void Persist::run() {
+    // Commits start every commit_interval_ms, measured from the start of the previous one, not
+    // from its end: when a commit is slow (a loaded machine, a slow fsync), the next one starts
+    // at once instead of a whole period later, so a change waits at most about one period plus
+    // two commits, not a period plus two commits plus a period (the SIGKILL promise).
     const auto period = std::chrono::milliseconds(options_.commit_interval_ms);
+    auto next = std::chrono::steady_clock::now() + period;
     for (;;) {
         bool stop = false;
         {
             std::unique_lock<std::mutex> lock(mu_);
-            wake_.wait_for(lock, period, [this] { return stopping_; });
+            wake_.wait_until(lock, next, [this] { return stopping_; });
             stop = stopping_;
         }
+        next = std::chrono::steady_clock::now() + period;
         commit_now();
         if (stop) return;
     }
