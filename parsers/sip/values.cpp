@@ -121,11 +121,8 @@ inline bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& 
     return parse_uint(s, max, out);
 }
 
-inline bool name_is(std::string_view name, std::string_view want) noexcept {
-    return name.size() == want.size() && iequals(name, want);
-}
-// The same against a literal (parameter names and values, compared case-insensitively: RFC 3261
-// §7.3.1, §19.1.4): up to 8 octets are compared as one word, the literal's letters OR 0x20 on
+// Case-insensitive equality with a literal (parameter names and values: RFC 3261 §7.3.1,
+// §19.1.4): up to 8 octets are compared as one word, the literal's letters OR 0x20 on
 // both sides. OR-ing 0x20 maps exactly the two cases of a letter to its lower case and no other
 // octet to a letter, so this is iequals; the word and its fold mask fold to constants. Taken on
 // every Via, From, To and Contact parameter.
