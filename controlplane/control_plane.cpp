@@ -242,6 +242,12 @@ bool ControlPlane::restore_state(std::string& error) {
     return true;
 }
 
+void ControlPlane::drain_final() {
+    // Bounded: the workers have stopped, so the rings only hold what they left.
+    for (int i = 0; i < 1024 && drain_punts() != 0; ++i) {
+    }
+}
+
 void ControlPlane::close() {
     cli_.close();
     calls_.close();

@@ -82,6 +82,9 @@ class ControlPlane {
     void run(const std::atomic<bool>& stop, std::atomic<bool>& hup);
     /// One pass of the loop; returns the punted messages handled.
     unsigned run_once(std::atomic<bool>& hup);
+    /// After DataPlane::stop_workers(): handles what the workers left on the punt rings (the
+    /// `ended` events of the calls they ended at shutdown), so that every call has its record.
+    void drain_final();
     /// Shutdown: closes the CLI socket, flushes call records, commits and stops persistence.
     void close();
 

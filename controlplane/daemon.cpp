@@ -169,6 +169,10 @@ int run_daemon(const DaemonOptions& options, std::atomic<bool>& stop_flag) {
     control.run(stop_flag, g_hup);
 
     std::printf("palisade: stopping\n");
+    // Workers first: they end every call and leave its `ended` event on the punt ring, which
+    // the control plane records before it closes the call-record file.
+    plane.stop_workers();
+    control.drain_final();
     control.close();
     plane.stop();
     print_counters(plane, control);

@@ -35,6 +35,7 @@ public:
 
     bool start(const ConfigSpec& config, const StartOptions& options, std::string& error);
     void stop() noexcept;
+    void stop_workers() noexcept;
 
     bool running_ = false;
     Pools pools_{};
@@ -187,14 +188,18 @@ bool DataPlaneImpl::start(const ConfigSpec& config, const StartOptions& options,
     return true;
 }
 
-void DataPlaneImpl::stop() noexcept {
+void DataPlaneImpl::stop_workers() noexcept {
     if (engine_ && launched_) {
         // Each worker's run() ends its calls (BYEs, CANCELs) and flushes before it returns, so
-        // they leave before the ports close below.
+        // they leave before the ports close (stop()).
         engine_->request_stop();
         rte_eal_mp_wait_lcore();
     }
     launched_ = false;
+}
+
+void DataPlaneImpl::stop() noexcept {
+    stop_workers();
     // Ports first (their queues hold mbufs of the pools), then the engine (rings, L3 tables).
     for (std::uint16_t id : probed_) close_port(id);
     probed_.clear();
@@ -219,6 +224,7 @@ bool DataPlane::start(const ConfigSpec& config, const StartOptions& options, std
 }
 
 void DataPlane::stop() noexcept { impl_->stop(); }
+void DataPlane::stop_workers() noexcept { impl_->stop_workers(); }
 bool DataPlane::running() const noexcept { return impl_->running_; }
 unsigned DataPlane::worker_count() const noexcept {
     return impl_->engine_ ? impl_->engine_->workers() : 0;

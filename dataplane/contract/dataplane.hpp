@@ -91,6 +91,10 @@ public:
     /// both sides of answered calls, CANCEL of pending ones, an `ended` event with reason
     /// shutdown on the punt ring), then the ports. Idempotent.
     void stop() noexcept;
+    /// cp only. Stops the workers only: each ends its calls (BYE, CANCEL, an `ended` event with
+    /// reason shutdown) and returns; the rings stay, so that the control plane can drain those
+    /// last events (receive_punts) before stop(). Idempotent.
+    void stop_workers() noexcept;
     /// True between a successful start() and stop().
     bool running() const noexcept;
 
