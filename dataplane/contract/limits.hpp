@@ -23,6 +23,13 @@
 // - A call counts against hour, day and week only when it is admitted (passes every check,
 //   concurrency included): admit() reserves hour, day, week, then the concurrency slot, and rolls
 //   back every reservation it made when a later one fails. Refused attempts use no budget.
+// - A call admitted here but refused by a LATER check (420, 422, 400, 488, 500 in
+//   sip/call_checks.cpp) is not forwarded, so it must not count either: unadmit(token) gives
+//   back the hour, day and week reservations the token's admit() made (in the buckets recorded
+//   in the token) and releases its concurrency slot. The attempt stays counted (it WAS one).
+//   Same CAS as admit()'s own rollback: when the window's head has moved to a newer bucket since
+//   (the refusal straddled a minute or hour boundary), that window keeps the call (conservative,
+//   counted in stuck_rollbacks()).
 // - No window is ever over-admitted, whatever the interleaving: each window keeps its running
 //   total and its current bucket in ONE 64-bit word updated by a bounded compare-and-swap. The
 //   only imprecision is conservative: while another attempt holds a reservation it will roll
@@ -58,14 +65,18 @@ public:
     AdmissionToken() noexcept = default;
     AdmissionToken(const AdmissionToken&) = delete;
     AdmissionToken& operator=(const AdmissionToken&) = delete;
-    AdmissionToken(AdmissionToken&& o) noexcept : slot_(o.slot_), generation_(o.generation_) {
+    AdmissionToken(AdmissionToken&& o) noexcept
+        : slot_(o.slot_), generation_(o.generation_), reserved_(o.reserved_) {
         o.slot_ = kNoLimitSlot;
+        o.reserved_ = 0;
     }
     AdmissionToken& operator=(AdmissionToken&& o) noexcept {
         if (this != &o) {
             slot_ = o.slot_;
             generation_ = o.generation_;
+            reserved_ = o.reserved_;
             o.slot_ = kNoLimitSlot;
+            o.reserved_ = 0;
         }
         return *this;
     }
@@ -73,11 +84,18 @@ public:
     [[nodiscard]] bool held() const noexcept { return slot_ != kNoLimitSlot; }
     /// The limits slot it was acquired on (kNoLimitSlot when not held).
     [[nodiscard]] std::uint32_t slot() const noexcept { return slot_; }
+    /// True while the token carries hour/day/week reservations that unadmit() can give back
+    /// (admit() sets it; try_acquire, unadmit and a move-from clear it).
+    [[nodiscard]] bool reserved() const noexcept { return reserved_ != 0; }
 
 private:
     friend class LimitsTable;
     std::uint32_t slot_ = kNoLimitSlot;
     std::uint32_t generation_ = 0;
+    // The buckets admit() reserved in: bit 63 set | week epoch_lo << 40 | day << 20 | hour
+    // (20 bits each, the window heads' own epoch field), 0 when none. One word: the token
+    // lives in every Dialog.
+    std::uint64_t reserved_ = 0;
 };
 
 /// Result of LimitsTable::admit, in the order the checks run (DESIGN.md §4).
@@ -125,6 +143,13 @@ public:
     /// changes nothing) for a token that is not held (double release) or whose slot was since
     /// given to another trunk.
     bool release(AdmissionToken& token) noexcept;
+    /// A call admit() admitted was refused by a later check and is not forwarded: gives back
+    /// the hour, day and week reservations the token holds (once), then releases its slot
+    /// exactly as release() does (and returns what release() returns). A token from try_acquire
+    /// (emergency, inbound) has no reservation: this is release(). Nothing is given back for a
+    /// token whose slot was since given to another trunk. Call it right after admission (the
+    /// same request), never for a call that was forwarded: that one counts.
+    bool unadmit(AdmissionToken& token) noexcept;
     /// Concurrency gauge alone: bounded CAS, never past `limit`. Prefer admit/try_acquire.
     bool gauge_try_acquire(std::uint32_t slot, std::uint32_t limit) noexcept;
     /// Prefetches the slot's hot cache line and the hour-window record a rotation at `now_s`

@@ -56,6 +56,7 @@ constexpr std::uint64_t kEpochMask = (1ULL << kEpochBits) - 1;
 constexpr std::uint64_t kCountMask = (1ULL << kCountBits) - 1;
 constexpr std::uint64_t kCurMask = (1ULL << 21) - 1;
 constexpr std::uint64_t kSetBit = 1ULL << 43;
+constexpr std::uint64_t kReservedBit = 1ULL << 63;  // AdmissionToken::reserved_ in use
 static_assert(kMaxWindowLimit <= kCurMask);
 
 constexpr std::uint32_t head_epoch(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 44); }
@@ -274,6 +275,7 @@ bool LimitsTable::try_acquire(std::uint32_t slot, std::uint32_t limit,
     if (!gauge_try_acquire(slot, limit)) return false;
     token.slot_ = slot;
     token.generation_ = gauges_[slot].generation.load(std::memory_order_acquire);
+    token.reserved_ = 0;
     return true;
 }
 
@@ -284,6 +286,7 @@ bool LimitsTable::release(AdmissionToken& token) noexcept {
         return false;
     }
     token.slot_ = kNoLimitSlot;
+    token.reserved_ = 0;  // a released call counts where it is (it was forwarded)
     Gauges& g = gauges_[slot];
     if (g.generation.load(std::memory_order_acquire) != token.generation_) {
         refused_releases_.fetch_add(1, std::memory_order_relaxed);
@@ -333,7 +336,26 @@ AdmitResult LimitsTable::admit(std::uint32_t slot, const LimitsSpec& limits, std
     }
     token.slot_ = slot;
     token.generation_ = g.generation.load(std::memory_order_acquire);
+    token.reserved_ = kReservedBit | (std::uint64_t{ew & kEpochMask} << 40) |
+                      (std::uint64_t{ed & kEpochMask} << 20) | (eh & kEpochMask);
     return AdmitResult::admitted;
+}
+
+bool LimitsTable::unadmit(AdmissionToken& token) noexcept {
+    const std::uint64_t res = token.reserved_;
+    token.reserved_ = 0;
+    const std::uint32_t slot = token.slot_;
+    if (res != 0 && slot < capacity_ &&
+        gauges_[slot].generation.load(std::memory_order_acquire) == token.generation_) {
+        Gauges& g = gauges_[slot];
+        History& hist = history_[slot];
+        // Reverse order of admit()'s reservations, like its own rollback.
+        const auto e = [res](unsigned shift) { return static_cast<std::uint32_t>((res >> shift) & kEpochMask); };
+        if (!window_rollback(week_ref(g, hist), e(40))) stuck_rollbacks_.fetch_add(1, std::memory_order_relaxed);
+        if (!window_rollback(day_ref(g, hist), e(20))) stuck_rollbacks_.fetch_add(1, std::memory_order_relaxed);
+        if (!window_rollback(hour_ref(g, hist), e(0))) stuck_rollbacks_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return release(token);
 }
 
 void LimitsTable::prefetch(std::uint32_t slot, std::uint64_t now_s) const noexcept {

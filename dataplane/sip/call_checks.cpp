@@ -173,9 +173,12 @@ std::uint64_t next_nonce_id(CheckContext& ctx) noexcept {
     return std::uint64_t{0xfffe} << 48 | (c & 0xffff'ffff'ffffull);
 }
 
-// Finishes a refusal: releases a held token first (no slot leaks), sets code, phrase, reason.
+// Finishes a refusal: gives back what the admission took first (no slot leaks, and DESIGN.md §4:
+// a call that is not forwarded does not count against hour/day/week; its attempt does), sets
+// code, phrase, reason.
 void refuse(OutboundCheck& r, CheckContext& ctx, std::uint16_t code, CallRefuseReason reason) noexcept {
-    if (r.decision.token.held() && ctx.limits != nullptr) ctx.limits->release(r.decision.token);
+    if (r.decision.token.held() && ctx.limits != nullptr) ctx.limits->unadmit(r.decision.token);
+    r.counted = false;
     r.code = code;
     r.phrase = phrase_of(code);
     r.reason = reason;
@@ -346,13 +349,13 @@ OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validate
         const auto expiry = static_cast<std::uint32_t>(now_s + sip_cfg.nonce_lifetime_s);
         if (ctx.nonces == nullptr ||
             ctx.nonces->make_with_id(expiry, next_nonce_id(ctx), nonce, sizeof nonce) != sip::kNonceLen) {
-            refuse(r, ctx, 500, CallRefuseReason::malformed);
+            refuse(r, ctx, 500, CallRefuseReason::internal_error);
             return;
         }
         const std::size_t w = sip::build_challenges(true, sip_cfg.realm, list,
                                                     std::string_view(nonce, sizeof nonce), stale, b.rest());
         if (w == 0) {
-            refuse(r, ctx, 500, CallRefuseReason::malformed);
+            refuse(r, ctx, 500, CallRefuseReason::internal_error);
             return;
         }
         r.response_headers = std::string_view(b.buf.data() + b.used, w);
@@ -468,7 +471,7 @@ OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validate
         r.session_expires_s = std::max(sip_cfg.session_expires_s, floor_se);
         const std::string_view line = header_line(b, "Session-Expires", r.session_expires_s);
         if (line.empty() || !edits.append_field(line)) {
-            refuse(r, ctx, 500, CallRefuseReason::malformed);
+            refuse(r, ctx, 500, CallRefuseReason::internal_error);
             return r;
         }
     }
@@ -484,12 +487,12 @@ OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validate
             ok = b.ok && edits.replace(min_se_field->value, b.since(start));
         }
         if (!ok) {
-            refuse(r, ctx, 500, CallRefuseReason::malformed);
+            refuse(r, ctx, 500, CallRefuseReason::internal_error);
             return r;
         }
     }
     if (!strip_100rel_into(msg, b, edits)) {
-        refuse(r, ctx, 500, CallRefuseReason::malformed);
+        refuse(r, ctx, 500, CallRefuseReason::internal_error);
         return r;
     }
 

@@ -155,10 +155,12 @@ struct OutboundCheck {
 ///      removed from Supported.
 ///   12. the SDP offer filtered (filter_sdp); no usable audio -> 488.
 /// The consumed Proxy-Authorization is removed (edit). On any refusal after the token was taken,
-/// the token is released before returning (no slot leaks). `source_ip` host order.
+/// LimitsTable::unadmit gives the hour/day/week reservations back and releases the slot before
+/// returning (no slot leaks; a call that is not forwarded does not count, DESIGN.md §4; its
+/// attempt does), and `counted` is false. `source_ip` host order.
 /// ctx.snapshot, ctx.limits and ctx.scratch must be set; ctx.nonces and ctx.nonce_counts too
-/// (without them every credential fails and a challenge is 500). 500 also when the scratch or
-/// the edit list is full (reason `malformed`: there is no internal-error reason yet).
+/// (without them every credential fails and a challenge is 500 `internal_error`). 500
+/// `internal_error` also when the scratch or the edit list is full.
 /// Docs: docs/call_checks.md.
 OutboundCheck check_outbound_invite(const sip::Message& msg, const sip::Validated& v,
                                     std::uint32_t source_ip, CheckContext& ctx,

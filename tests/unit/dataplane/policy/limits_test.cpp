@@ -152,6 +152,107 @@ TEST(Limits, RefusedCallsUseNoWindowBudget) {
     EXPECT_TRUE(t.release(first));
 }
 
+// DESIGN.md §4: a call refused by a check after admission (420, 422, 488, 500 in call_checks)
+// is not forwarded and must not count against hour, day or week; its attempt still counts.
+TEST(Limits, UnadmitGivesBackTheWindowsButNotTheAttempt) {
+    LimitsTable t(1);
+    const std::uint32_t s = t.bind("a");
+    LimitsSpec l = generous();
+    l.calls_per_hour = 2;
+    l.calls_per_day = 3;
+    l.calls_per_week = 4;
+    for (int i = 0; i < 10; ++i) {
+        AdmissionToken tok;
+        ASSERT_EQ(t.admit(s, l, kT0, tok), AdmitResult::admitted) << i;
+        EXPECT_TRUE(tok.reserved());
+        EXPECT_TRUE(t.unadmit(tok));
+        EXPECT_FALSE(tok.held());
+        EXPECT_FALSE(tok.reserved());
+        EXPECT_FALSE(t.unadmit(tok));  // once: a second one changes nothing
+    }
+    EXPECT_EQ(t.window_count(s, CallWindow::hour, kT0), 0u);
+    EXPECT_EQ(t.window_count(s, CallWindow::day, kT0), 0u);
+    EXPECT_EQ(t.window_count(s, CallWindow::week, kT0), 0u);
+    EXPECT_EQ(t.concurrent(s), 0u);
+    EXPECT_EQ(t.attempts(s, kT0), 10u);  // every one was an attempt
+    EXPECT_EQ(t.stuck_rollbacks(), 0u);
+    // The hour budget is intact: two calls still pass, the third is refused.
+    AdmissionToken a;
+    AdmissionToken b;
+    AdmissionToken c;
+    EXPECT_EQ(t.admit(s, l, kT0, a), AdmitResult::admitted);
+    EXPECT_EQ(t.admit(s, l, kT0, b), AdmitResult::admitted);
+    EXPECT_EQ(t.admit(s, l, kT0, c), AdmitResult::hour);
+    // A forwarded call's release keeps it counted; a later unadmit cannot un-count it.
+    EXPECT_TRUE(t.release(a));
+    EXPECT_FALSE(t.unadmit(a));
+    EXPECT_EQ(t.window_count(s, CallWindow::hour, kT0), 2u);
+    EXPECT_TRUE(t.release(b));
+}
+
+TEST(Limits, UnadmitOfAnEmergencyTokenIsARelease) {
+    LimitsTable t(1);
+    const std::uint32_t s = t.bind("a");
+    LimitsSpec l = generous();
+    AdmissionToken counted;
+    ASSERT_EQ(t.admit(s, l, kT0, counted), AdmitResult::admitted);
+    AdmissionToken em;
+    ASSERT_TRUE(t.try_acquire(s, 0xffffffffu, em));
+    EXPECT_FALSE(em.reserved());
+    EXPECT_TRUE(t.unadmit(em));
+    EXPECT_EQ(t.concurrent(s), 1u);
+    EXPECT_EQ(t.window_count(s, CallWindow::hour, kT0), 1u);  // the other call's count stays
+    // A moved token carries its reservation.
+    AdmissionToken moved = std::move(counted);
+    EXPECT_FALSE(counted.reserved());  // NOLINT(bugprone-use-after-move)
+    EXPECT_TRUE(t.unadmit(moved));
+    EXPECT_EQ(t.window_count(s, CallWindow::hour, kT0), 0u);
+    EXPECT_EQ(t.concurrent(s), 0u);
+}
+
+TEST(Limits, UnadmitAcrossAMinuteBoundaryKeepsTheCallCounted) {
+    LimitsTable t(1);
+    const std::uint32_t s = t.bind("a");
+    LimitsSpec l = generous();
+    const std::uint64_t end_of_minute = kT0 / 60 * 60 + 59;
+    AdmissionToken tok;
+    ASSERT_EQ(t.admit(s, l, end_of_minute, tok), AdmitResult::admitted);
+    AdmissionToken next;  // another call moves the hour head to the next minute
+    ASSERT_EQ(t.admit(s, l, end_of_minute + 1, next), AdmitResult::admitted);
+    EXPECT_TRUE(t.unadmit(tok));
+    // Hour: the head moved on, the call stays counted (conservative, counted as stuck); day and
+    // week (same hour bucket) gave it back.
+    EXPECT_EQ(t.window_count(s, CallWindow::hour, end_of_minute + 1), 2u);
+    EXPECT_EQ(t.window_count(s, CallWindow::day, end_of_minute + 1), 1u);
+    EXPECT_EQ(t.stuck_rollbacks(), 1u);
+    EXPECT_TRUE(t.release(next));
+}
+
+TEST(Limits, UnadmitOfAStaleTokenGivesNothingBack) {
+    LimitsTable t(1);
+    const std::uint32_t a = t.bind("a");
+    LimitsSpec l = generous();
+    AdmissionToken call;
+    ASSERT_EQ(t.admit(a, l, kT0, call), AdmitResult::admitted);
+    // A token released long ago, then the slot given to another trunk: its unadmit must not
+    // touch the new trunk's windows.
+    AdmissionToken copy;
+    ASSERT_EQ(t.admit(a, l, kT0, copy), AdmitResult::admitted);
+    ASSERT_TRUE(t.release(copy));
+    t.retire_except({});
+    EXPECT_EQ(t.reap(), 0u);  // `call` still holds it
+    ASSERT_TRUE(t.release(call));
+    ASSERT_EQ(t.reap(), 1u);
+    const std::uint32_t b = t.bind("b");
+    ASSERT_EQ(b, a);
+    AdmissionToken fresh;
+    ASSERT_EQ(t.admit(b, l, kT0, fresh), AdmitResult::admitted);
+    EXPECT_FALSE(t.unadmit(copy));  // released long ago
+    EXPECT_EQ(t.window_count(b, CallWindow::hour, kT0), 1u);
+    EXPECT_TRUE(t.unadmit(fresh));
+    EXPECT_EQ(t.window_count(b, CallWindow::hour, kT0), 0u);
+}
+
 TEST(Limits, ClockSteppedBackNeverUncounts) {
     LimitsTable t(1);
     const std::uint32_t s = t.bind("a");

@@ -524,6 +524,74 @@ TEST_F(CallChecks, HourDayWeekLimitsAre403) {
     }
 }
 
+// DESIGN.md §4: only a call that passes EVERY check counts against hour/day/week. Calls the
+// policy admitted and a later check refused (488, 420, 422, 500) give their reservations back.
+TEST_F(CallChecks, RefusalsAfterAdmissionUseNoHourBudget) {
+    spec_.trunks[0].id = "acme-budget";
+    spec_.trunks[0].limits.calls_per_hour = 2;
+    spec_.trunks[0].limits.attempts_per_second = 100;
+    rebuild();
+    const std::uint32_t slot = snap_->trunk(acme_).limit_slot;
+    for (int i = 0; i < 2; ++i) {
+        Invite inv;
+        inv.body = sdp_body("m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n");
+        inv.extra = acme_auth();
+        OutboundCheck r = run(inv);
+        ASSERT_EQ(r.code, 488) << i;
+        EXPECT_FALSE(r.counted) << i;
+        EXPECT_EQ(limits_.window_count(slot, CallWindow::hour, kNow), 0u) << i;
+    }
+    Invite inv;
+    inv.extra = "Require: 100rel\r\n" + acme_auth();
+    ASSERT_EQ(run(inv).code, 420);
+    inv.extra = "Session-Expires: 30\r\n" + acme_auth();
+    ASSERT_EQ(run(inv).code, 422);
+    inv.extra = "Session-Expires: soon\r\n" + acme_auth();
+    ASSERT_EQ(run(inv).code, 400);
+    EXPECT_EQ(limits_.window_count(slot, CallWindow::hour, kNow), 0u);
+    EXPECT_EQ(limits_.window_count(slot, CallWindow::day, kNow), 0u);
+    EXPECT_EQ(limits_.window_count(slot, CallWindow::week, kNow), 0u);
+    EXPECT_EQ(limits_.attempts(slot, kNow), 5u);  // the attempts stay counted
+    // The whole hour budget is left: two good calls pass, the third is refused.
+    OutboundCheck a = admitted(Invite{});
+    EXPECT_TRUE(a.counted);
+    OutboundCheck b = admitted(Invite{});
+    EXPECT_EQ(limits_.window_count(slot, CallWindow::hour, kNow), 2u);
+    Invite third;
+    third.extra = acme_auth();
+    EXPECT_EQ(run(third).reason, CallRefuseReason::hour_limit);
+    limits_.release(a.decision.token);
+    limits_.release(b.decision.token);
+    EXPECT_EQ(limits_.stuck_rollbacks(), 0u);
+}
+
+TEST_F(CallChecks, ScratchFullAfterAdmissionIs500InternalErrorAndUsesNoBudget) {
+    const std::uint32_t slot = snap_->trunk(acme_).limit_slot;
+    Invite inv;
+    inv.extra = acme_auth();
+    text_ = inv.text();
+    edits_.clear();
+    ASSERT_EQ(msg_.parse(text_), sip::ParseStatus::ok);
+    ASSERT_EQ(sip::validate_request(msg_, {}, v_), sip::Reason::none);
+    char tiny[8];  // no room for the Session-Expires line
+    OutboundCheck r = check_outbound_invite(msg_, v_, kAcmeSrc, ctx_, std::span<char>(tiny), edits_);
+    EXPECT_EQ(r.code, 500);
+    EXPECT_EQ(r.reason, CallRefuseReason::internal_error);
+    EXPECT_EQ(call_refuse_reason_code(r.reason), 500);
+    EXPECT_EQ(call_refuse_reason_name(r.reason), "internal_error");
+    EXPECT_FALSE(r.decision.token.held());
+    EXPECT_FALSE(r.counted);
+    EXPECT_EQ(acme_gauge(), 0u);
+    EXPECT_EQ(limits_.window_count(slot, CallWindow::hour, kNow), 0u);
+}
+
+TEST_F(CallChecks, NoNonceCodecIs500InternalError) {
+    ctx_.nonces = nullptr;
+    OutboundCheck r = run(Invite{});
+    EXPECT_EQ(r.code, 500);
+    EXPECT_EQ(r.reason, CallRefuseReason::internal_error);
+}
+
 TEST_F(CallChecks, ConcurrencyLimitIs503WithRetryAfterAndEmergencyStillPasses) {
     OutboundCheck a = admitted(Invite{});  // acme: max_concurrent 2
     OutboundCheck b = admitted(Invite{});
