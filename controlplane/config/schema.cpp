@@ -882,6 +882,12 @@ constexpr KeyDef kSchema[] = {
          c.trunk->inbound =
              str(n) == "alternate" ? dp::InboundMode::alternate : dp::InboundMode::primary_first;
      }},
+    {"trunks[].caller_id_from_header", K::boolean, false, "false", "", 0, 0, "",
+     "without P-Asserted-Identity and Remote-Party-ID, take the caller ID from the From user "
+     "(for UAs that cannot add a header); still E.164 and one of caller_ids",
+     [](LoadContext& c, std::string_view, const toml::node& n, std::int64_t) {
+         c.trunk->caller_id_from_header = n.as_boolean()->get();
+     }},
 };
 
 }  // namespace

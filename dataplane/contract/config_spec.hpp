@@ -157,6 +157,10 @@ struct TrunkSpec {
     LimitsSpec limits;
     FailoverSpec failover;
     InboundMode inbound = InboundMode::primary_first;
+    // Caller ID from the From user when neither P-Asserted-Identity nor Remote-Party-ID is
+    // present (UAs that cannot add a header, e.g. baresip 1.0); still E.164 and still checked
+    // against caller_ids. False: DESIGN.md §4 (PAI, else RPID, required).
+    bool caller_id_from_header = false;
 };
 
 /// Country data: ISO code to the E.164 prefixes (with '+') that belong to it

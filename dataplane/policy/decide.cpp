@@ -67,7 +67,12 @@ bool pre_checks(const PolicySnapshot& snap, LimitsTable& limits, const OutboundR
     }
     DecideReason r = DecideReason::admitted;
     std::uint64_t cid_key = 0;
-    const std::string_view cid = !req.pai_user.empty() ? req.pai_user : req.rpid_user;
+    // DESIGN.md §4: P-Asserted-Identity, else Remote-Party-ID; the From user only for a trunk
+    // whose UAs cannot add either header (caller_id_from_header), still checked below.
+    const std::string_view cid = !req.pai_user.empty()    ? req.pai_user
+                                 : !req.rpid_user.empty() ? req.rpid_user
+                                 : tr.cid_from_header      ? req.from_user
+                                                           : std::string_view{};
     if (!parse_e164(req.ruri_user, key)) r = DecideReason::ruri_not_e164;
     else if (!parse_e164(req.to_user, key)) r = DecideReason::to_not_e164;
     else if (!parse_e164(req.from_user, key)) r = DecideReason::from_not_e164;

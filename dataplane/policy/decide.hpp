@@ -6,7 +6,8 @@
 //   1. the trunk allows the source subnet                               403 source_not_allowed
 //   2. Request-URI user is an emergency short code -> skip 3..7, route  0   emergency
 //   3. Request-URI user E.164 (484); To, From E.164 (403); caller ID = P-Asserted-Identity,
-//      else Remote-Party-ID, present (403) and E.164 (403)
+//      else Remote-Party-ID (else the From user when the trunk sets caller_id_from_header),
+//      present (403) and E.164 (403)
 //   4. caller ID in the trunk's set                                     403 caller_id_not_allowed
 //   5. destination allowed by the trunk's policy (dest_policy.hpp)      403 destination_denied
 //   6. attempts per second                                              503 + Retry-After 1

@@ -94,6 +94,7 @@ SnapshotBuild build_policy_snapshot(const ConfigSpec& spec, LimitsTable& limits)
         s->cid_refs_[i] = cref;
         s->caller_ids_.first_range(cref, r.cid_first0, r.cid_last0);
         r.cid_more = cref.range_count > 1 || cref.prefix_count != 0 ? 1 : 0;
+        r.cid_from_header = t.caller_id_from_header ? 1 : 0;
         TrunkInfo& info = s->infos_[i];
         info.id = t.id;
         info.primary = t.primary;

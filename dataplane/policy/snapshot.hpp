@@ -41,8 +41,9 @@ struct alignas(64) TrunkRecord {
     std::uint32_t limit_slot = kNoLimitSlot;  // LimitsTable slot (stable across reloads)
     std::uint32_t policy = 0;                 // index into DestPolicies
     std::uint32_t subnet_begin = 0;           // all subnets, in PolicySnapshot's subnet array
-    std::uint32_t subnet_count : 31 = 0;
+    std::uint32_t subnet_count : 30 = 0;
     std::uint32_t cid_more : 1 = 0;           // caller IDs beyond [cid_first0, cid_last0]
+    std::uint32_t cid_from_header : 1 = 0;    // TrunkSpec::caller_id_from_header
     SubnetMask subnet_inline{};               // the first subnet
     std::uint64_t cid_first0 = 1;             // the first caller-ID interval (empty: first > last)
     std::uint64_t cid_last0 = 0;

@@ -22,6 +22,7 @@
 #include "controlplane/config/loader.hpp"
 #include "controlplane/config/schema.hpp"
 #include "dataplane/contract/policy_snapshot.hpp"
+#include "dataplane/policy/snapshot.hpp"
 #include "parsers/sip/digest.hpp"
 
 namespace palisade::cp {
@@ -356,6 +357,49 @@ TEST(Config, ShortSessionTimersNeedTheTestSetting) {
     EXPECT_EQ(c.sip.session_expires_s, 30u);
 }
 
+// trunks[].caller_id_from_header: a boolean, default false (DESIGN.md §4's PAI/RPID rule).
+TEST(Config, CallerIdFromHeaderIsABooleanDefaultFalse) {
+    auto trunk = [](const std::string& extra) {
+        return "[policies.p]\n"
+               "[[trunks]]\nid = \"one\"\nsubnets = [\"10.9.0.0/16\"]\npolicy = \"p\"\n" +
+               extra +
+               "primary = { username = \"u1\", password = \"p\" }\nsecondary = { username = \"u2\", "
+               "password = \"p\" }\n";
+    };
+    {
+        dp::ConfigSpec c;
+        Settings s;
+        std::vector<std::string> errors;
+        ASSERT_TRUE(load_config_text(minimal(trunk("")), "m.toml", c, s, errors)) << join(errors);
+        ASSERT_EQ(c.trunks.size(), 1u);
+        EXPECT_FALSE(c.trunks[0].caller_id_from_header);
+    }
+    {
+        dp::ConfigSpec c;
+        Settings s;
+        std::vector<std::string> errors;
+        ASSERT_TRUE(load_config_text(minimal(trunk("caller_id_from_header = true\n")), "m.toml", c,
+                                     s, errors))
+            << join(errors);
+        ASSERT_EQ(c.trunks.size(), 1u);
+        EXPECT_TRUE(c.trunks[0].caller_id_from_header);
+        // And it reaches the snapshot.
+        dp::LimitsTable limits(4);
+        dp::SnapshotBuild b = dp::build_policy_snapshot(c, limits);
+        ASSERT_TRUE(b.snapshot != nullptr) << b.error;
+        EXPECT_EQ(b.snapshot->trunk(0).cid_from_header, 1u);
+    }
+    for (const char* bad : {"caller_id_from_header = \"yes\"\n", "caller_id_from_header = 1\n"}) {
+        dp::ConfigSpec c;
+        Settings s;
+        std::vector<std::string> errors;
+        EXPECT_FALSE(load_config_text(minimal(trunk(bad)), "m.toml", c, s, errors)) << bad;
+        ASSERT_EQ(errors.size(), 1u) << join(errors);
+        EXPECT_NE(errors[0].find("trunks[0].caller_id_from_header"), std::string::npos) << errors[0];
+        EXPECT_NE(errors[0].find("boolean"), std::string::npos) << errors[0];
+    }
+}
+
 TEST(Config, DidOverlapAcrossTrunksNamesBoth) {
     const std::string trunks =
         "[policies.p]\n"
@@ -476,8 +520,9 @@ TEST(Config, DemoIsWhatTheDemoNeeds) {
     std::vector<std::string> errors;
     ASSERT_TRUE(load_config(source_root() + "/conf/demo.toml", c, s, errors)) << join(errors);
     EXPECT_EQ(c.eal.idle_backoff_us, 100u);
-    EXPECT_EQ(c.interfaces[0].device, "net_af_packet0,iface=pal-acc");
-    EXPECT_EQ(c.interfaces[1].device, "net_af_packet1,iface=pal-core");
+    // scripts/demo.sh makes these veths.
+    EXPECT_EQ(c.interfaces[0].device, "net_af_packet0,iface=pe-d-acc");
+    EXPECT_EQ(c.interfaces[1].device, "net_af_packet1,iface=pe-d-cor");
     EXPECT_EQ(c.core_peers[0].address, 0x0a14010au);
     EXPECT_EQ(c.core_peers[1].address, 0x0a14010bu);
     for (const dp::TrunkSpec& t : c.trunks) {
@@ -594,7 +639,7 @@ std::string dump(const dp::ConfigSpec& c, const Settings& st) {
         o << t.policy << l.max_concurrent << ',' << l.attempts_per_second << ',' << l.calls_per_hour
           << ',' << l.calls_per_day << ',' << l.calls_per_week << ',' << l.max_duration_s << ';'
           << int(t.failover.action) << t.failover.target << t.failover.reject_code
-          << t.failover.reject_reason << int(t.inbound) << ';';
+          << t.failover.reject_reason << int(t.inbound) << t.caller_id_from_header << ';';
     }
     return o.str();
 }

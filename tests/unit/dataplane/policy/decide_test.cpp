@@ -111,6 +111,40 @@ TEST_F(Decide, EveryRefusalHasItsReasonAndCode) {
     EXPECT_EQ(counters_.get(DecideReason::admitted), 2u);
 }
 
+// trunks[].caller_id_from_header: the From user is the caller ID only when the trunk says so,
+// only when neither PAI nor RPID is present, and it is still checked.
+TEST_F(Decide, CallerIdFromHeaderOnlyForTrunksThatAskForIt) {
+    OutboundRequest r = good();
+    r.pai_user = {};
+    expect(r, DecideReason::caller_id_missing, 403);  // default: DESIGN.md §4
+    spec_.trunks[0].caller_id_from_header = true;
+    SnapshotBuild b = build_policy_snapshot(spec_, limits_);
+    ASSERT_TRUE(b.snapshot) << b.error;
+    snap_ = std::move(b.snapshot);
+    ASSERT_TRUE(scratch_.refresh(snap_->destinations().scratch_prototype(), snap_->generation()));
+    EXPECT_EQ(snap_->trunk(acme_).cid_from_header, 1u);
+    EXPECT_EQ(snap_->trunk(beta_).cid_from_header, 0u);
+    expect(r, DecideReason::admitted, 0);              // From +31201234567 is one of acme's
+    r.from_user = "+31201234600";                      // E.164 but not one of acme's
+    expect(r, DecideReason::caller_id_not_allowed, 403);
+    r.pai_user = "+31201234567";                       // a PAI still wins over From
+    expect(r, DecideReason::admitted, 0);
+    r.pai_user = {};
+    r.rpid_user = "+31209999999";                      // so does an RPID (not acme's: refused)
+    r.from_user = "+31201234567";
+    expect(r, DecideReason::caller_id_not_allowed, 403);
+    // The burst path decides the same.
+    OutboundRequest reqs[2] = {good(), good()};
+    reqs[0].pai_user = {};
+    reqs[1].pai_user = {};
+    reqs[1].from_user = "+31201234600";
+    Outcome outs[2];
+    decide_outbound_burst(*snap_, limits_, scratch_, reqs, outs, instant_from_seconds(1'700'000'000));
+    EXPECT_EQ(outs[0].reason, DecideReason::admitted);
+    EXPECT_EQ(outs[1].reason, DecideReason::caller_id_not_allowed);
+    limits_.release(outs[0].token);
+}
+
 TEST_F(Decide, ChecksRunInDesignOrder) {
     OutboundRequest r = good();
     r.source_addr = ip(10, 0, 0, 1);

@@ -457,6 +457,24 @@ TEST_F(CallChecks, RemotePartyIdIsTheCallerIdWithoutPai) {
     EXPECT_EQ(r.reason, CallRefuseReason::caller_id_not_allowed);
 }
 
+// A UA that cannot send PAI or RPID (baresip 1.0): refused by default, its From user is the
+// caller ID on a trunk with caller_id_from_header (still one of the trunk's).
+TEST_F(CallChecks, FromUserIsTheCallerIdOnlyWithCallerIdFromHeader) {
+    Invite inv;
+    inv.pai.clear();
+    inv.extra = acme_auth();
+    EXPECT_EQ(run(inv).reason, CallRefuseReason::caller_id_missing);
+    spec_.trunks[0].caller_id_from_header = true;
+    rebuild();
+    inv.extra.clear();  // admitted() adds fresh credentials
+    OutboundCheck r = admitted(inv);
+    EXPECT_EQ(r.caller, "+31201234567");
+    limits_.release(r.decision.token);
+    inv.from_user = "+31209999999";
+    inv.extra = acme_auth();
+    EXPECT_EQ(run(inv).reason, CallRefuseReason::caller_id_not_allowed);
+}
+
 TEST_F(CallChecks, TelUriPaiAndCalledPartyRpid) {
     Invite inv;
     inv.pai = "<tel:+31201234501>";
