@@ -32,14 +32,11 @@ SC=$HERE/scenarios
 # while they wait; one that passes is reported PASS (then remove it from this list).
 #   in_none_registered_dialplan  the failover dialplan's reject (480) is answered, but the
 #                                trunk's live-call count stays at 1 (the slot is not released)
-#   ua_baresip_outbound_call     baresip 1.0 (Debian 12) sends no P-Asserted-Identity and
-#                                Palisade refuses the call 403 caller_id_missing (DESIGN.md §4:
-#                                PAI, else Remote-Party-ID; From is not accepted as caller ID)
 #   rob_rfc4475                  OPTIONS to a user (sip:user@host) gets 405 instead of 200 (or
 #                                420 for bext01's Require; spec: "We will also reply 200 OK to
 #                                received OPTIONS packets"); see rfc4475_send.py's table
 PENDING_DEFAULT="
-in_none_registered_dialplan ua_baresip_outbound_call rob_rfc4475
+in_none_registered_dialplan rob_rfc4475
 "
 PENDING=${PALISADE_E2E_PENDING-$PENDING_DEFAULT}
 ONLY=${PALISADE_E2E_ONLY:-}
@@ -261,13 +258,15 @@ policy = "std"
 primary = { username = "sha-1", password = "sha-one", algorithms = ["sha256"] }
 secondary = { username = "sha-2", password = "sha-two", algorithms = ["sha256"] }
 
-# baresip registers its AOR's user, which is also its From: an E.164 username.
+# baresip registers its AOR's user, which is also its From: an E.164 username. baresip 1.0
+# cannot add P-Asserted-Identity: its From user is the caller ID (caller_id_from_header).
 [[trunks]]
 id = "bare"
 subnets = ["10.77.1.48/29"]
 dids = ["+31205550001"]
 caller_ids = ["+31205550001"]
 policy = "std"
+caller_id_from_header = true
 primary = { username = "+31205550001", password = "bare-one", algorithms = ["md5"] }
 secondary = { username = "+31205550002", password = "bare-two", algorithms = ["md5"] }
 TOML
