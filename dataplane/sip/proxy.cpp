@@ -19,6 +19,7 @@
 #include "dataplane/timer_wheel.hpp"
 #include "parsers/sip/builder.hpp"
 #include "parsers/sip/edit_list.hpp"
+#include "parsers/sip/scan.hpp"
 #include "parsers/sip/values.hpp"
 
 namespace palisade::dp {
@@ -161,6 +162,8 @@ private:
     void next_target(Dialog& d, CallFailoverReason why, std::uint16_t code) noexcept;
     void next_peer(Dialog& d, std::uint16_t code) noexcept;
     void go_dialplan(Dialog& d, CallFailoverReason why, std::uint16_t code) noexcept;
+    void answer_options(TxId tx) noexcept;
+    void refuse_dialplan(const Dialog& d, CallRefuseReason why, std::uint16_t code) noexcept;
     void attempt_failed(Dialog& d, std::uint16_t code, bool timeout) noexcept;
     void setup_response(Dialog& d, TxId client, TxId server, int code) noexcept;
     void fail_upstream(Dialog& d, int code, std::string_view phrase, CallEndReason why) noexcept;
@@ -472,11 +475,58 @@ void ProxyImpl::new_request(TxId tx) noexcept {
         new_invite(tx);
         return;
     }
-    // DESIGN.md §4: out of dialog only INVITE (and OPTIONS/REGISTER, handled by sip_stage).
+    if (m == sip::Method::options) {
+        answer_options(tx);
+        return;
+    }
+    // DESIGN.md §4: out of dialog only INVITE (and OPTIONS, answered above, and REGISTER,
+    // handled by sip_stage).
     count(Counter::proxy_method_not_allowed);
     char allow[96];
     TextArena a(allow);
     respond(tx, msg, 405, "Method Not Allowed", a.begin().add("Allow: ").add(kAllowValue).add("\r\n").end());
+}
+
+void ProxyImpl::answer_options(TxId tx) noexcept {
+    // Spec: "We will also reply 200 OK to received OPTIONS packets". sip_stage answers an
+    // OPTIONS addressed to Palisade; one for a user (sip:user@host) out of dialog ends here and
+    // Palisade answers it as the UAS (RFC 3261 §11.2) with the same capabilities: a capability
+    // query is not forwarded across the trust boundary (each side only ever talks to Palisade,
+    // DESIGN.md §1). Only known sources get here (sip_stage drops the others).
+    const sip::Message& msg = *msg_;
+    char lines[512];
+    TextArena a(lines);
+    // RFC 3261 §8.2.2.3: a Require naming an option tag we do not support gets 420 with an
+    // Unsupported header listing those tags. We support `timer` (RFC 4028) only.
+    if (msg.find(sip::HeaderId::require) != nullptr) {
+        a.begin().add("Unsupported: ");
+        const std::size_t head = a.used();
+        constexpr std::size_t kListMax = sizeof(lines) - 8;  // room for "\r\n"
+        bool any = false;
+        for (const sip::HeaderField& f : msg.fields(sip::HeaderId::require)) {
+            std::string_view rest = f.value;
+            while (!rest.empty()) {
+                const std::size_t comma = rest.find(',');
+                const std::string_view tag = sip::trim(rest.substr(0, comma));
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+                if (tag.empty() || sip::iequals(tag, kSupportedValue)) continue;
+                any = true;
+                // A list longer than the buffer keeps its first tags (still a 420).
+                if (a.used() + tag.size() + 2 > kListMax) continue;
+                if (a.used() != head) a.add(", ");
+                a.add(tag);
+            }
+        }
+        if (any) {
+            count(Counter::proxy_bad_extension);
+            respond(tx, msg, 420, "Bad Extension", a.add("\r\n").end());
+            return;
+        }
+    }
+    count(Counter::proxy_options_answered);
+    respond(tx, msg, 200, "OK",
+            a.begin().add("Allow: ").add(kAllowValue).add("\r\nAccept: ").add(kAcceptValue)
+                .add("\r\nSupported: ").add(kSupportedValue).add("\r\n").end());
 }
 
 void ProxyImpl::new_invite(TxId tx) noexcept {
@@ -929,6 +979,12 @@ bool ProxyImpl::forward_dialplan(Dialog& d, Setup& s, std::string_view request_u
     return true;
 }
 
+void ProxyImpl::refuse_dialplan(const Dialog& d, CallRefuseReason why, std::uint16_t code) noexcept {
+    count(Counter::proxy_refused);
+    emit_refused(d.trunk_index, CallDirection::inbound, CallAccount::none, why, code,
+                 d.str(d.caller_number), d.str(d.callee_number), 0, d.str(d.call_id));
+}
+
 void ProxyImpl::go_dialplan(Dialog& d, CallFailoverReason why, std::uint16_t code) noexcept {
     // The trunk's failover dialplan (DESIGN.md §4). The dialplan leg does not hold the trunk's
     // concurrent-call slot: the PBX does not carry the call.
@@ -936,23 +992,25 @@ void ProxyImpl::go_dialplan(Dialog& d, CallFailoverReason why, std::uint16_t cod
         count(Counter::proxy_double_release);
     d.flags |= kDialogDialplan;
     count(Counter::proxy_failover);
-    emit_failover(d, why, FailoverTarget::dialplan, code);
+    // The control plane counts a call live from its first event (a `failover` of an unknown
+    // call admits it, call_records.cpp) and only `ended` makes it leave; a `refused` does not.
+    // So a call the control plane has not seen `started` gets no `failover` event here: a
+    // reject is its `refused` alone, a forward gets its `failover` after forward_dialplan's
+    // `started`.
+    const bool started = (d.flags & kDialogStarted) != 0;
+    if (started) emit_failover(d, why, FailoverTarget::dialplan, code);
     const FailoverSpec& f = env_->snapshot->info(d.trunk_index).failover;
     if (f.action == FailoverAction::reject) {
         const int rc = f.reject_code >= 300 && f.reject_code <= 699 ? f.reject_code : 480;
-        if ((d.flags & kDialogStarted) == 0) {
-            // Never reached a target: a refusal, not an ended call.
-            count(Counter::proxy_refused);
-            emit_refused(d.trunk_index, CallDirection::inbound, CallAccount::none,
-                         CallRefuseReason::failover_reject, static_cast<std::uint16_t>(rc),
-                         d.str(d.caller_number), d.str(d.callee_number), 0, d.str(d.call_id));
-        }
+        // Never reached a target: a refusal, not an ended call.
+        if (!started) refuse_dialplan(d, CallRefuseReason::failover_reject, static_cast<std::uint16_t>(rc));
         fail_upstream(d, rc, f.reject_reason, CallEndReason::failover);
         return;
     }
     const int peer = pick_peer(0);
     if (peer < 0) {
         count(Counter::proxy_no_core_peer);
+        if (!started) refuse_dialplan(d, CallRefuseReason::no_core_peer, 503);
         fail_upstream(d, 503, "Service Unavailable", CallEndReason::core_failed);
         return;
     }
@@ -971,8 +1029,12 @@ void ProxyImpl::go_dialplan(Dialog& d, CallFailoverReason why, std::uint16_t cod
     if (ruri.empty() || !forward_dialplan(d, s, ruri, peer)) {
         if (dialogs_.get(di, gen) == nullptr) return;
         count(Counter::proxy_build_failed);
+        if (!started) refuse_dialplan(d, CallRefuseReason::internal_error, 500);
         fail_upstream(d, 500, "Server Internal Error", CallEndReason::internal_error);
+        return;
     }
+    if (!started && dialogs_.get(di, gen) != nullptr)
+        emit_failover(d, why, FailoverTarget::dialplan, code);
 }
 
 void ProxyImpl::attempt_failed(Dialog& d, std::uint16_t code, bool timeout) noexcept {

@@ -45,6 +45,23 @@ protected:
         for (const CallEvent& e : ev) n += e.type == t;
         return n;
     }
+    // The calls the control plane would still count live after these events, by its rule
+    // (controlplane/calls/call_records.cpp on_event): `started`, `answered` and `failover` admit
+    // a call (a `failover` of a call it has not seen creates it), only `ended` removes it, and a
+    // `refused` never touches the live set.
+    static std::vector<std::string> still_live(const std::vector<CallEvent>& ev) {
+        std::vector<std::string> live;
+        for (const CallEvent& e : ev) {
+            const std::string id(e.call_id());
+            auto it = std::find(live.begin(), live.end(), id);
+            if (e.type == CallEventType::ended) {
+                if (it != live.end()) live.erase(it);
+            } else if (e.type != CallEventType::refused && it == live.end()) {
+                live.push_back(id);
+            }
+        }
+        return live;
+    }
     static const CallEvent* first(const std::vector<CallEvent>& ev, CallEventType t) {
         for (const CallEvent& e : ev)
             if (e.type == t) return &e;
@@ -712,27 +729,63 @@ TEST_F(InboundCalls, NoRegistrationGoesToTheDialplan) {
     EXPECT_EQ(fwd->to, (Endpoint{kPeerA, 5060}));
     EXPECT_EQ(peer::request_uri(fwd->data), "sip:+31201234599@198.18.0.1:5060");
     std::vector<CallEvent> ev = events();
-    const CallEvent* fo = first(ev, CallEventType::failover);
-    ASSERT_NE(fo, nullptr);
+    // The forwarded leg is a call: `started` first, then its `failover` (never the other way
+    // round: the control plane would admit the call from the failover and count the start as
+    // a duplicate).
+    ASSERT_EQ(ev.size(), 2u);
+    EXPECT_EQ(ev[0].type, CallEventType::started);
+    ASSERT_EQ(ev[1].type, CallEventType::failover);
+    const CallEvent* fo = &ev[1];
     EXPECT_EQ(fo->reason, static_cast<std::uint8_t>(CallFailoverReason::no_registration));
     EXPECT_EQ(fo->failover_to, static_cast<std::uint8_t>(FailoverTarget::dialplan));
     EXPECT_EQ(gauge("beta"), 0u);  // the dialplan leg holds no slot
+    std::vector<CallEvent> all = ev;
     const std::string f = fwd->data;
     from_core(peer::response(f, 200, "OK", "dp", "Contact: <sip:x@198.18.0.1>\r\n", peer::sdp("198.18.0.9")));
     out = take();
     ASSERT_NE(find(out, "", 200), nullptr);
     proxy_->shutdown(env_, sink_, counters_);
     take();
+    ev = events();
+    all.insert(all.end(), ev.begin(), ev.end());
+    EXPECT_TRUE(still_live(all).empty()) << "the control plane would keep the call live";
 
-    // acme with nothing registered: its dialplan rejects with 480: a refusal.
+    // acme with nothing registered: its dialplan rejects with 480: a refusal, and nothing
+    // else (e2e in_none_registered_dialplan: a `failover` event before the `refused` left the
+    // trunk's live-call count at 1).
     from_core(core_invite("+31205550004", "in-rej"));
     out = take();
     ASSERT_NE(find(out, "", 480), nullptr);
     ev = events();
+    ASSERT_EQ(ev.size(), 1u);
     const CallEvent* ref = first(ev, CallEventType::refused);
     ASSERT_NE(ref, nullptr);
     EXPECT_EQ(ref->reason, static_cast<std::uint8_t>(CallRefuseReason::failover_reject));
     EXPECT_EQ(ref->code, 480);
+    EXPECT_TRUE(still_live(ev).empty()) << "the control plane would keep the refused call live";
+    EXPECT_EQ(proxy_->stats().dialogs, 0u);
+}
+
+TEST_F(InboundCalls, DialplanRejectAfterATargetEndsTheCall) {
+    // A target was tried (the call started), then the dialplan rejects: `ended`, and the
+    // control plane's live count goes back to zero.
+    start();  // acme's dialplan: reject 480 (the fixture's default)
+    std::vector<LocationTable::ContactInput> p{{"sip:acme-1@192.168.1.50:5060", ip(192, 0, 2, 50), 5060, kAccess, 1, kWallS + 3600}};
+    ASSERT_TRUE(location_.set_contacts("acme-1", snap_->trunk(snap_->find_trunk("acme")).limit_slot, LocationRole::primary, p));
+    from_core(core_invite("+31205550007", "in-rej2"));
+    std::vector<Sent> out = take();
+    const Sent* pbx = find(out, "INVITE");
+    ASSERT_NE(pbx, nullptr);
+    from_pbx(peer::response(pbx->data, 503, "Service Unavailable", "p1"), pbx->to);
+    out = take();
+    ASSERT_NE(find(out, "", 480), nullptr);
+    std::vector<CallEvent> ev = events();
+    EXPECT_EQ(count_type(ev, CallEventType::started), 1);
+    EXPECT_EQ(count_type(ev, CallEventType::refused), 0);
+    const CallEvent* end = first(ev, CallEventType::ended);
+    ASSERT_NE(end, nullptr);
+    EXPECT_TRUE(still_live(ev).empty());
+    EXPECT_EQ(proxy_->stats().dialogs, 0u);
 }
 
 TEST_F(InboundCalls, DialplanToAUriThenItsFailureEndsTheCall) {
@@ -773,9 +826,12 @@ TEST_F(InboundCalls, AtTheConcurrentLimitGoesToTheDialplan) {
     EXPECT_EQ(find(out, "INVITE"), nullptr);
     ASSERT_NE(find(out, "", 480), nullptr);
     std::vector<CallEvent> ev = events();
-    const CallEvent* fo = first(ev, CallEventType::failover);
-    ASSERT_NE(fo, nullptr);
-    EXPECT_EQ(fo->reason, static_cast<std::uint8_t>(CallFailoverReason::concurrent_limit));
+    // Never started: the reject is a refusal alone (a `failover` event would make the control
+    // plane count a live call that nothing ends).
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0].type, CallEventType::refused);
+    EXPECT_EQ(ev[0].reason, static_cast<std::uint8_t>(CallRefuseReason::failover_reject));
+    EXPECT_TRUE(still_live(ev).empty());
     limits_.release(a);
     limits_.release(b);
 }

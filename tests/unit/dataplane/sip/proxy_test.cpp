@@ -38,6 +38,54 @@ TEST_F(ProxyUnit, OutOfDialogMethodsGet405WithAllow) {
     EXPECT_TRUE(events().empty());
 }
 
+TEST_F(ProxyUnit, OutOfDialogOptionsForAUserGets200WithCapabilities) {
+    // Spec: "We will also reply 200 OK to received OPTIONS packets" (RFC 3261 §11.2); this one
+    // names a user (sip_stage answers those for Palisade itself), out of dialog.
+    start();
+    from_pbx(request("OPTIONS", ""));
+    std::vector<Sent> out = take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].status(), 200);
+    EXPECT_EQ(out[0].to, (Endpoint{kPbxIp, 5060}));
+    EXPECT_EQ(peer::header(out[0].data, "Allow"), std::string(kAllowValue));
+    EXPECT_EQ(peer::header(out[0].data, "Accept"), std::string(kAcceptValue));
+    EXPECT_EQ(peer::header(out[0].data, "Supported"), std::string(kSupportedValue));
+    EXPECT_FALSE(peer::param(peer::header(out[0].data, "To"), "tag").empty());
+    EXPECT_EQ(counter(Counter::proxy_options_answered), 1u);
+    EXPECT_EQ(counter(Counter::proxy_method_not_allowed), 0u);
+    EXPECT_TRUE(events().empty());
+    EXPECT_EQ(proxy_->stats().dialogs, 0u);
+    // A retransmission is answered from the server transaction, not again by the proxy.
+    from_pbx(request("OPTIONS", ""));
+    out = take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].status(), 200);
+    EXPECT_EQ(counter(Counter::proxy_options_answered), 1u);
+}
+
+TEST_F(ProxyUnit, OptionsRequiringAnUnknownExtensionGets420WithUnsupported) {
+    // RFC 3261 §8.2.2.3 (RFC 4475 bext01): every tag we do not support is listed; `timer`
+    // (RFC 4028) is supported and not listed.
+    start();
+    std::string r = request("OPTIONS", "", "u-ext", "z9hG4bK-ext");
+    r.insert(r.find("Content-Length"), "Require: nothing, TIMER\r\nRequire: siphon\r\n");
+    from_pbx(r);
+    std::vector<Sent> out = take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].status(), 420);
+    EXPECT_EQ(peer::header(out[0].data, "Unsupported"), "nothing, siphon");
+    EXPECT_EQ(counter(Counter::proxy_bad_extension), 1u);
+    EXPECT_EQ(counter(Counter::proxy_options_answered), 0u);
+    // Require: timer alone is supported: 200.
+    r = request("OPTIONS", "", "u-tmr", "z9hG4bK-tmr");
+    r.insert(r.find("Content-Length"), "Require: timer\r\n");
+    from_pbx(r);
+    out = take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].status(), 200);
+    EXPECT_EQ(peer::header(out[0].data, "Unsupported"), "");
+}
+
 TEST_F(ProxyUnit, UnknownDialogGets481) {
     start();
     from_pbx(request("BYE", "nope"));
