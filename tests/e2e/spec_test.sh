@@ -30,13 +30,8 @@ SC=$HERE/scenarios
 # (the call path of issue 6 lands in dataplane/sip and dataplane/worker.cpp in steps). They still
 # RUN, and are reported as `PENDING name: why` when they fail, so that main stays green in CI
 # while they wait; one that passes is reported PASS (then remove it from this list).
-#   in_none_registered_dialplan  the failover dialplan's reject (480) is answered, but the
-#                                trunk's live-call count stays at 1 (the slot is not released)
-#   rob_rfc4475                  OPTIONS to a user (sip:user@host) gets 405 instead of 200 (or
-#                                420 for bext01's Require; spec: "We will also reply 200 OK to
-#                                received OPTIONS packets"); see rfc4475_send.py's table
+#   (none at the moment)
 PENDING_DEFAULT="
-in_none_registered_dialplan rob_rfc4475
 "
 PENDING=${PALISADE_E2E_PENDING-$PENDING_DEFAULT}
 ONLY=${PALISADE_E2E_ONLY:-}
