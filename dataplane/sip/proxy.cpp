@@ -240,12 +240,20 @@ private:
 class ListRef {
 public:
     explicit ListRef(ProxyImpl& p) noexcept : p_(p) {
+        // Nested (a handler of an outer list's action): the outer list still holds `send`
+        // actions pointing into message slots, so the table must not reuse the slots it freed
+        // (TransactionTable::hold_reuse).
+        nested_ = p.depth_ > 0;
+        if (nested_) p.txs_.hold_reuse();
         const int level = p.depth_ < ProxyImpl::kListDepth ? p.depth_ : ProxyImpl::kListDepth - 1;
         l_ = &(*p.lists_)[static_cast<std::size_t>(level)];
         ++p.depth_;
         l_->reset();
     }
-    ~ListRef() { --p_.depth_; }
+    ~ListRef() {
+        --p_.depth_;
+        if (nested_) p_.txs_.release_reuse();
+    }
     ListRef(const ListRef&) = delete;
     ListRef& operator=(const ListRef&) = delete;
     ActionList& operator*() noexcept { return *l_; }
@@ -253,6 +261,7 @@ public:
 private:
     ProxyImpl& p_;
     ActionList* l_;
+    bool nested_ = false;
 };
 
 // --- construction and plumbing ------------------------------------------------------------

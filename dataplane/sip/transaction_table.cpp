@@ -111,15 +111,19 @@ TransactionTable::TransactionTable(const TransactionTableConfig& config, std::ui
 
 void TransactionTable::begin(std::uint64_t now_ms, ActionList& out) noexcept {
     // Records terminated by the previous call are reused only now, so that the data of the
-    // actions that call returned (pointing into their slots) stayed valid until it was drained.
-    for (std::uint32_t i : pending_free_) {
-        Tx& t = txs_[i];
-        t.state = TxState::free;
-        t.kind = TxKind::none;
-        ++t.generation;
-        free_.push_back(i);
+    // actions that call returned (pointing into their slots) stayed valid until it was drained;
+    // not while the caller holds reuse (a nested call: an outer list is still being drained).
+    // pending_free_ cannot grow past capacity: a record is terminated once per use.
+    if (reuse_holds_ == 0) {
+        for (std::uint32_t i : pending_free_) {
+            Tx& t = txs_[i];
+            t.state = TxState::free;
+            t.kind = TxKind::none;
+            ++t.generation;
+            free_.push_back(i);
+        }
+        pending_free_.clear();
     }
-    pending_free_.clear();
     if (now_ms > wheel_.now())
         wheel_.advance(now_ms, [&](TimerHandle h, std::uint32_t kind, std::uint64_t cookie) {
             on_timer(h, static_cast<TimerId>(kind), cookie, out);

@@ -141,6 +141,17 @@ class TransactionTable {
     /// Moves the clock to `now_ms` and runs every timer due.
     void advance(std::uint64_t now_ms, ActionList& out) noexcept;
 
+    /// A terminated transaction's record (and the message slot the actions of the call that
+    /// terminated it point into) is reused from the start of the next call. A caller that
+    /// calls the table again while it is still draining an earlier call's ActionList (a
+    /// handler of one of its actions) holds the reuse for that nested call: otherwise the
+    /// nested call could hand the slot to a new transaction and overwrite the bytes of a `send`
+    /// of the outer list not yet sent. Holds nest; every hold is released.
+    void hold_reuse() noexcept { ++reuse_holds_; }
+    void release_reuse() noexcept {
+        if (reuse_holds_ > 0) --reuse_holds_;
+    }
+
     /// State of a transaction (free when stale).
     TxState state(TxId id) const noexcept;
     /// Kind of a transaction (none when stale).
@@ -221,6 +232,7 @@ class TransactionTable {
     std::uint32_t bucket_mask_;
     std::vector<std::uint32_t> free_;          // free records (stack)
     std::vector<std::uint32_t> pending_free_;  // terminated this call: freed at the next call
+    std::uint32_t reuse_holds_ = 0;             // > 0: begin() keeps pending_free_ (hold_reuse)
     std::vector<char> scratch_;                // building ACK / CANCEL / 487
     char tag_[24];
     char peer_tag_[64];

@@ -802,6 +802,44 @@ TEST_F(TxTest, TerminatedRecordIsNotReusedWithinTheSameCall) {
     EXPECT_EQ(req(b), RequestVerdict::new_transaction);
 }
 
+TEST_F(TxTest, HeldReuseKeepsTheOuterListsSlotsForANestedCall) {
+    // The proxy drains one call's actions and, from a handler, calls the table again (a
+    // timeout moves a call to the next target: a new client transaction). The outer list may
+    // still hold a `send` into a slot the outer call freed: here one jump of the clock both
+    // retransmits a 486 (Timer G) and ends its transaction (Timer H). A nested call made under
+    // hold_reuse must not hand that slot to a new transaction.
+    TransactionTableConfig c;
+    c.capacity = 1;
+    make(c);
+    Parsed inv(request("INVITE", "z9hG4bKa"));
+    req(inv);
+    respond(delivered(), upstream_response(486), 486);
+    out.clear();
+    table->advance(now + 40000, out);  // G retransmissions, then Timer H: terminated
+    now += 40000;
+    std::vector<std::string_view> outer_sends;
+    bool terminated = false;
+    for (const Action& a : out) {
+        if (a.kind == ActionKind::send) outer_sends.push_back(a.data);
+        terminated = terminated || a.kind == ActionKind::terminated;
+    }
+    ASSERT_TRUE(terminated);
+    ASSERT_FALSE(outer_sends.empty());
+    const std::string before(outer_sends.back());
+    ASSERT_EQ(before.compare(0, 11, "SIP/2.0 486"), 0) << before;
+
+    table->hold_reuse();  // a nested call while the outer list is being drained
+    Parsed b(request("OPTIONS", "z9hG4bKb"));
+    ActionList nested;
+    EXPECT_EQ(table->on_request(*b.msg, b.v, kUac, now, nested), RequestVerdict::table_full);
+    EXPECT_EQ(std::string(outer_sends.back()), before) << "the outer send's bytes changed";
+    table->release_reuse();
+
+    // Drained: the next call reuses the record.
+    ActionList next;
+    EXPECT_EQ(table->on_request(*b.msg, b.v, kUac, now, next), RequestVerdict::new_transaction);
+}
+
 TEST_F(TxTest, MessagesLargerThanASlotAreCountedFailures) {
     TransactionTableConfig c;
     c.slot_size = 600;
