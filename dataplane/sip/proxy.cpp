@@ -217,10 +217,16 @@ private:
     CheckState check_state_;  // this worker's nonce issuer and digest-failure table
 
     // Action lists, one per nesting level of table calls (a handler of one list's action calls
-    // the table again): preallocated, 1024 actions each is too much for the stack.
+    // the table again): preallocated, 1024 actions each is too much for the stack. Deeper than
+    // list_depth_ levels, every call gets the last list, kLeaf, whose actions are only sent:
+    // run() hands none of them to a handler, so no table call is made while it is in use and
+    // it is never shared by two live levels (counted proxy_list_depth_overflow; the actions
+    // not sent, proxy_actions_overflow). The deepest nesting the tests reach is 2 levels.
     static constexpr int kListDepth = 8;
-    std::unique_ptr<std::array<ActionList, kListDepth>> lists_ = std::make_unique<std::array<ActionList, kListDepth>>();
+    static constexpr int kLeaf = kListDepth;
+    std::unique_ptr<std::array<ActionList, kListDepth + 1>> lists_ = std::make_unique<std::array<ActionList, kListDepth + 1>>();
     int depth_ = 0;
+    int list_depth_ = kListDepth;
 
     // Scratch (one message at a time).
     sip::EditList edits_;
@@ -245,7 +251,11 @@ public:
         // (TransactionTable::hold_reuse).
         nested_ = p.depth_ > 0;
         if (nested_) p.txs_.hold_reuse();
-        const int level = p.depth_ < ProxyImpl::kListDepth ? p.depth_ : ProxyImpl::kListDepth - 1;
+        int level = p.depth_;
+        if (level >= p.list_depth_) {
+            level = ProxyImpl::kLeaf;
+            p.count(Counter::proxy_list_depth_overflow);
+        }
         l_ = &(*p.lists_)[static_cast<std::size_t>(level)];
         ++p.depth_;
         l_->reset();
@@ -287,6 +297,7 @@ ProxyImpl::ProxyImpl(const ProxyConfig& cfg)
       setups_(std::max<std::uint32_t>(16, cfg.max_transactions / 4)),
       tag_counter_(cfg.salt * 0x9e3779b97f4a7c15ull) {
     check_state_.nonce_issuer = static_cast<std::uint16_t>(cfg.worker);
+    list_depth_ = static_cast<int>(std::clamp<unsigned>(cfg.list_depth, 1u, static_cast<unsigned>(kListDepth)));
     setup_free_.reserve(setups_.size());
     for (std::uint32_t i = static_cast<std::uint32_t>(setups_.size()); i-- > 0;) setup_free_.push_back(i);
 }
@@ -346,7 +357,13 @@ CheckContext ProxyImpl::check_context() noexcept {
 
 void ProxyImpl::run(const ActionList& al) noexcept {
     if (al.overflow() != 0) c_->add(port_, Counter::proxy_actions_overflow, al.overflow());
+    const bool leaf = &al == &(*lists_)[kLeaf];
     for (const Action& a : al) {
+        if (leaf && a.kind != ActionKind::send) {
+            // Too deep to nest again (see lists_): the datagrams go, the rest is lost.
+            count(Counter::proxy_actions_overflow);
+            continue;
+        }
         switch (a.kind) {
             case ActionKind::send: out_->send(a.iface, a.to, a.data); break;
             case ActionKind::deliver_request:

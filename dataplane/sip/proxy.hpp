@@ -58,6 +58,9 @@ struct ProxyConfig {
     std::uint32_t max_dialogs = 65536;
     TxTimers timers{};       ///< from the start-up config's [sip] (timers_from())
     std::uint64_t salt = 0;  ///< start-up randomness for branches and tags (tests fix it)
+    /// Nesting levels of table calls with their own action list (1..8; tests lower it to
+    /// reach the deeper-than-that path, proxy.md § Memory).
+    unsigned list_depth = 8;
 };
 
 /// What the proxy reads beyond its own tables, refreshed by the worker once per loop. Every

@@ -19,6 +19,7 @@ protected:
             EXPECT_EQ(gauge("acme"), 0u) << "a concurrent-call slot leaked";
             EXPECT_EQ(gauge("beta"), 0u) << "a concurrent-call slot leaked";
             EXPECT_EQ(limits_.refused_releases(), 0u) << "a slot was released twice";
+            EXPECT_EQ(counter(Counter::proxy_list_depth_overflow), 0u) << "table calls nested too deep";
         }
     }
     // The core's 200 to `inv` (the INVITE as the core got it) with SDP, a Contact and a

@@ -86,6 +86,27 @@ TEST_F(ProxyUnit, OptionsRequiringAnUnknownExtensionGets420WithUnsupported) {
     EXPECT_EQ(peer::header(out[0].data, "Unsupported"), "");
 }
 
+TEST_F(ProxyUnit, TableCallsNestedDeeperThanTheListsOnlySend) {
+    // One list level: the 405 is made from the handler of the request's delivery (a nested
+    // table call), which gets the leaf list: its datagram still goes, nothing is shared with
+    // the outer list being drained, and the depth overflow is counted.
+    config_.list_depth = 1;
+    start();
+    from_pbx(request("MESSAGE", ""));
+    std::vector<Sent> out = take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].status(), 405);
+    EXPECT_EQ(counter(Counter::proxy_list_depth_overflow), 1u);
+    EXPECT_EQ(counter(Counter::proxy_actions_overflow), 0u);
+    // The retransmission is answered by the server transaction from the outer level.
+    from_pbx(request("MESSAGE", ""));
+    out = take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].status(), 405);
+    EXPECT_EQ(counter(Counter::proxy_list_depth_overflow), 1u);
+    EXPECT_EQ(counter(Counter::proxy_method_not_allowed), 1u);
+}
+
 TEST_F(ProxyUnit, UnknownDialogGets481) {
     start();
     from_pbx(request("BYE", "nope"));
