@@ -1339,6 +1339,7 @@ void ProxyImpl::in_dialog(TxId tx) noexcept {
     if (target.empty()) target = arena.begin().add("sip:").ip(dst_leg.next_hop.ip).add(":").num(dst_leg.next_hop.port).end();
     h.request_uri = target;
     h.routes = d.str(dst_leg.routes);
+    if (env_->snapshot != nullptr) h.our_realm = env_->snapshot->sip().realm;
     const HideResult hr = hide_request(msg, v, h, arena, edits_);
     const std::size_t n = hr == HideResult::ok ? edits_.apply(msg, outbuf_) : 0;
     if (n == 0) {
@@ -1392,6 +1393,7 @@ void ProxyImpl::end_to_end_ack() noexcept {
     if (target.empty()) target = arena.begin().add("sip:").ip(dst.next_hop.ip).add(":").num(dst.next_hop.port).end();
     h.request_uri = target;
     h.routes = d.str(dst.routes);
+    if (env_->snapshot != nullptr) h.our_realm = env_->snapshot->sip().realm;
     const std::size_t n =
         hide_request(msg, v, h, arena, edits_) == HideResult::ok ? edits_.apply(msg, outbuf_) : 0;
     if (n == 0) {

@@ -194,6 +194,15 @@ HideResult hide_request(const sip::Message& msg, const sip::Validated& v, const 
             case MaxForwardsResult::no_space: return HideResult::no_space;
         }
     }
+    if (!h.our_realm.empty()) {
+        // Credentials for other realms belong to other elements and pass (RFC 3261 §22.3).
+        for (const sip::HeaderField& f : msg.fields(sip::HeaderId::proxy_authorization)) {
+            sip::DigestCredentials c;
+            if (sip::parse_credentials(f.value, c) == sip::Reason::none && c.realm == h.our_realm &&
+                !edits.remove_field(f))
+                return HideResult::no_space;
+        }
+    }
     if (!rewrite_contacts(msg, h.us, arena, edits)) return HideResult::no_space;
     if (!rewrite_identity_hosts(msg, h.us.ip, h.hosts, arena, edits)) return HideResult::no_space;
     return HideResult::ok;

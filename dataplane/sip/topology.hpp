@@ -71,6 +71,11 @@ struct HideRequest {
     /// Identity headers whose host is rewritten (privacy_edits already replaced From and removed
     /// P-Asserted-Identity: then only kHostTo).
     unsigned hosts = kHostAll;
+    /// Our digest realm: Proxy-Authorization fields with credentials for it are removed. They
+    /// are Palisade's to consume (RFC 3261 §22.3) and their uri names our address on the
+    /// side they came from (a UA such as baresip repeats them on in-dialog ACK and BYE).
+    /// Empty: kept (the first INVITE, whose credentials call_checks removes).
+    std::string_view our_realm;
 };
 
 /// Outcome of hide_request.

@@ -186,6 +186,40 @@ TEST_F(ProxyCalls, OutboundCallWithDigestEndToEnd) {
     EXPECT_EQ(proxy_->stats().dialogs, 0u);
 }
 
+TEST_F(ProxyCalls, InDialogCredentialsForUsAreNotForwarded) {
+    // baresip repeats its Proxy-Authorization on the ACK and BYE; its uri names our access
+    // address. Credentials for our realm are ours (RFC 3261 §22.3) and do not cross to the core
+    // (e2e out_topology_hidden); another realm's pass.
+    start();
+    Answered a = answered_call(pbx_invite("cred"));
+    events();
+    auto with_auth = [](std::string m) {
+        m.insert(m.find("Content-Length"),
+                 "Proxy-Authorization: Digest username=\"acme-1\", realm=\"palisade\", nonce=\"n1\", "
+                 "uri=\"sip:+31201112222@192.0.2.1:5060\", response=\"0123456789abcdef0123456789abcdef\"\r\n"
+                 "Proxy-Authorization: Digest username=\"x\", realm=\"carrier.example\", nonce=\"n2\", "
+                 "uri=\"sip:x@carrier.example\", response=\"0123456789abcdef0123456789abcdef\"\r\n");
+        return m;
+    };
+    from_pbx(with_auth(peer::in_dialog("ACK", a.invite, a.pbx_200, 3, "192.0.2.10:5060", "z9hG4bK-cack")));
+    std::vector<Sent> out = take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].method(), "ACK");
+    std::vector<std::string> pa = peer::headers(out[0].data, "Proxy-Authorization");
+    ASSERT_EQ(pa.size(), 1u) << out[0].data;
+    EXPECT_NE(pa[0].find("carrier.example"), std::string::npos);
+    from_pbx(with_auth(peer::in_dialog("BYE", a.invite, a.pbx_200, 4, "192.0.2.10:5060", "z9hG4bK-cbye")));
+    out = take();
+    const Sent* bye = find(out, "BYE");
+    ASSERT_NE(bye, nullptr);
+    EXPECT_EQ(bye->data.find("192.0.2.1:5060"), std::string::npos) << bye->data;
+    pa = peer::headers(bye->data, "Proxy-Authorization");
+    ASSERT_EQ(pa.size(), 1u);
+    EXPECT_NE(pa[0].find("carrier.example"), std::string::npos);
+    from_core(peer::response(bye->data, 200, "OK"));
+    take();
+}
+
 TEST_F(ProxyCalls, CalleeByeEndsTheCallTowardsThePbx) {
     start();
     Answered a = answered_call(pbx_invite());
