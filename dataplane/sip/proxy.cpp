@@ -615,11 +615,14 @@ void ProxyImpl::outbound(TxId tx, std::uint32_t lh) noexcept {
                                                            (r.emergency ? kCallFlagEmergency : 0));
     auto refuse = [&](int code, std::string_view phrase, std::string_view headers,
                       CallRefuseReason why) {
-        if (r.decision.token.held() && env_->limits != nullptr) env_->limits->release(r.decision.token);
+        // DESIGN.md §4: a call counts against hour/day/week only when it is forwarded, so a
+        // refusal after admission (no core peer, overload) gives the windows back.
+        if (r.decision.token.held() && env_->limits != nullptr) env_->limits->unadmit(r.decision.token);
         count(Counter::proxy_refused);
         respond(tx, msg, code, phrase, headers);
         emit_refused(r.decision.trunk, CallDirection::outbound, account, why,
-                     static_cast<std::uint16_t>(code), r.caller, r.callee, flags, v_->call_id);
+                     static_cast<std::uint16_t>(code), r.caller, r.callee,
+                     static_cast<std::uint16_t>(flags & ~kCallFlagCounted), v_->call_id);
     };
     if (r.code != 0) {
         refuse(r.code, r.phrase, r.response_headers, r.reason);

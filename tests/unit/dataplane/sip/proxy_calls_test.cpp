@@ -406,6 +406,13 @@ TEST_F(ProxyCalls, NoHealthyCorePeerGives503) {
     std::vector<CallEvent> ev = events();
     ASSERT_EQ(ev.size(), 1u);
     EXPECT_EQ(ev[0].reason, static_cast<std::uint8_t>(CallRefuseReason::no_core_peer));
+    // DESIGN.md §4: only a forwarded call counts against hour/day/week; this one was admitted
+    // by the policy, then refused: its reservations are given back and its record says so.
+    EXPECT_EQ(ev[0].flags & kCallFlagCounted, 0u);
+    const std::uint32_t slot = snap_->trunk(snap_->find_trunk("acme")).limit_slot;
+    const std::uint64_t now_s = env_.wall.ns / 1'000'000'000ULL;
+    EXPECT_EQ(limits_.window_count(slot, CallWindow::hour, now_s), 0u);
+    EXPECT_EQ(limits_.window_count(slot, CallWindow::week, now_s), 0u);
 }
 
 TEST_F(ProxyCalls, CancelWhileRinging) {
