@@ -1109,9 +1109,7 @@ void ProxyImpl::fail_upstream(Dialog& d, int code, std::string_view phrase,
             char cid[160];
             TextArena ca(cid);
             b.raw(ca.begin().add("Call-ID: ").add(d.str(d.call_id)).add("\r\n").end());
-            char cseq[48];
-            TextArena cs(cseq);
-            b.raw(cs.begin().add("CSeq: ").num(d.caller.cseq).add(" INVITE\r\n").end());
+            b.cseq(d.caller.cseq, sip::Method::invite);
             const std::size_t n = b.finish();
             if (n != 0) {
                 ListRef al(*this);
@@ -1267,8 +1265,6 @@ void ProxyImpl::orphan_2xx() noexcept {
                                          .add(branch)
                                          .add(";rport")
                                          .end();
-        const std::string_view cseq =
-            a.begin().num(v.cseq.number + (m == sip::Method::bye ? 1u : 0u)).add(" ").add(sip::method_name(m)).end();
         sip::Builder b(outbuf_);
         b.request_line(m, target)
             .header(sip::HeaderId::via, via)
@@ -1276,7 +1272,7 @@ void ProxyImpl::orphan_2xx() noexcept {
             .header(sip::HeaderId::from, from->value)
             .header(sip::HeaderId::to, to->value)
             .header(sip::HeaderId::call_id, v.call_id)
-            .header(sip::HeaderId::cseq, cseq);
+            .cseq(v.cseq.number + (m == sip::Method::bye ? 1u : 0u), m);
         const std::size_t n = b.finish();
         if (n == 0 || !a.ok()) {
             count(Counter::proxy_build_failed);
@@ -1475,14 +1471,13 @@ void ProxyImpl::send_bye(Dialog& d, bool to_callee) noexcept {
     const std::string_view to_v = a.begin().add("<sip:").add(to_num).add("@").ip(me.ip).add(">;tag=").add(d.str(to.tag)).end();
     // The CSeq space of the side we speak for (§12.2.1.1: one more than its last request).
     other.cseq += 1;
-    const std::string_view cseq = a.begin().num(other.cseq).add(" BYE").end();
     sip::Builder b(outbuf_);
     b.request_line(sip::Method::bye, target).header(sip::HeaderId::via, via).header(sip::HeaderId::max_forwards, "70");
     if (to.routes.len != 0) b.header(sip::HeaderId::route, d.str(to.routes));
     b.header(sip::HeaderId::from, from_v)
         .header(sip::HeaderId::to, to_v)
         .header(sip::HeaderId::call_id, d.str(d.call_id))
-        .header(sip::HeaderId::cseq, cseq)
+        .cseq(other.cseq, sip::Method::bye)
         .header(sip::HeaderId::reason, "SIP;text=\"Palisade ended the call\"");
     const std::size_t n = a.ok() ? b.finish() : 0;
     if (n == 0) {

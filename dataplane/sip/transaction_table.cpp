@@ -686,20 +686,7 @@ void TransactionTable::send_cancel(std::uint32_t c, ActionList& out) noexcept {
         ++counters_.build_failed;
         return;
     }
-    char cs[24];
-    std::size_t n = 0;
-    {
-        char d[10];
-        std::size_t k = 0;
-        std::uint32_t v = cseq.number;
-        do {
-            d[k++] = static_cast<char>('0' + v % 10u);
-            v /= 10u;
-        } while (v != 0);
-        while (k > 0) cs[n++] = d[--k];
-        for (char ch : std::string_view(" CANCEL")) cs[n++] = ch;
-    }
-    b.header(sip::HeaderId::cseq, std::string_view(cs, n));
+    b.cseq(cseq.number, sip::Method::cancel);
     const std::size_t size = b.finish();
     if (size == 0 || branch.empty()) {
         ++counters_.build_failed;
@@ -748,18 +735,7 @@ bool TransactionTable::build_ack(std::uint32_t c, const sip::Message& response) 
     sip::CSeq cseq;
     const sip::HeaderField* cf = req.find(sip::HeaderId::cseq);
     if (cf == nullptr || sip::parse_cseq(cf->value, cseq) != sip::Reason::none) return false;
-    char cs[24];
-    std::size_t n = 0;
-    char d[10];
-    std::size_t k = 0;
-    std::uint32_t v = cseq.number;
-    do {
-        d[k++] = static_cast<char>('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0);
-    while (k > 0) cs[n++] = d[--k];
-    for (char ch : std::string_view(" ACK")) cs[n++] = ch;
-    b.header(sip::HeaderId::cseq, std::string_view(cs, n));
+    b.cseq(cseq.number, sip::Method::ack);
     const std::size_t size = b.finish();
     if (size == 0) return false;
     return store(c, {scratch_.data(), size});

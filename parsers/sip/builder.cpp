@@ -56,6 +56,16 @@ Builder& Builder::header(std::string_view name, std::string_view value) noexcept
     return *this;
 }
 
+Builder& Builder::cseq(std::uint32_t number, Method method) noexcept {
+    put(header_name(HeaderId::cseq));
+    put(": ");
+    put_uint(number);
+    put(" ");
+    put(method_name(method));
+    put("\r\n");
+    return *this;
+}
+
 Builder& Builder::header_uint(HeaderId id, std::uint64_t value) noexcept {
     put(header_name(id));
     put(": ");

@@ -34,6 +34,9 @@ public:
     Builder& header(std::string_view name, std::string_view value) noexcept;
     /// "Canonical-Name: decimal CRLF".
     Builder& header_uint(HeaderId id, std::uint64_t value) noexcept;
+    /// "CSeq: number METHOD CRLF" (RFC 3261 §20.16), for the requests Palisade builds (ACK,
+    /// CANCEL, BYE, a re-sent INVITE's answer).
+    Builder& cseq(std::uint32_t number, Method method) noexcept;
     /// Verbatim octets: one or more complete header lines, each ending in CRLF.
     Builder& raw(std::string_view text) noexcept;
     /// "Content-Length: N CRLF CRLF body"; returns the message size, or 0 when anything did not

@@ -31,6 +31,21 @@ const std::string kOptions =
     "Content-Length: 0\r\n"
     "\r\n";
 
+TEST(BuilderTest, CseqWritesNumberAndMethod) {
+    char buf[128];
+    Builder b(buf);
+    b.request_line(Method::bye, "sip:a@192.0.2.1").cseq(4294967295u, Method::bye).cseq(0, Method::ack);
+    const std::size_t n = b.finish();
+    ASSERT_NE(n, 0u);
+    EXPECT_EQ(std::string(buf, n),
+              "BYE sip:a@192.0.2.1 SIP/2.0\r\nCSeq: 4294967295 BYE\r\nCSeq: 0 ACK\r\n"
+              "Content-Length: 0\r\n\r\n");
+    char tiny[40];
+    Builder t(tiny);
+    t.request_line(Method::cancel, "sip:a@192.0.2.1").cseq(12345, Method::cancel);
+    EXPECT_EQ(t.finish(), 0u);  // does not fit: refused, never truncated
+}
+
 TEST(BuilderTest, OkToOptionsIsByteExact) {
     Message req;
     ASSERT_EQ(req.parse(kOptions), ParseStatus::ok);
