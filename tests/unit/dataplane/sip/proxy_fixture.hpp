@@ -195,23 +195,40 @@ protected:
         std::string invite;   // as the PBX sent it (with credentials)
         Sent to_core;         // as the core got it
     };
-    Outbound authenticated_call(peer::InviteSpec s, Endpoint pbx = {kPbxIp, 5060}) {
-        Outbound o;
+    // Sends INVITE `s`, takes the 407 (its ACK too when `ack`), then sends the INVITE again with
+    // credentials (CSeq + 1, a new branch): returns what the proxy sent in answer to that one
+    // and leaves the authenticated INVITE in `*sent`. `c407_out` gets the 407 (empty: none came,
+    // and nothing more was sent).
+    std::vector<Sent> send_with_credentials(peer::InviteSpec s, Endpoint pbx = {kPbxIp, 5060},
+                                            bool ack = false, std::string* sent = nullptr,
+                                            std::string* c407_out = nullptr) {
         const std::string first = peer::invite(s);
         from_pbx(first, pbx);
         std::vector<Sent> out = take();
         const Sent* c407 = find(out, "", 407);
-        EXPECT_NE(c407, nullptr);
-        if (c407 == nullptr) return o;
-        from_pbx(peer::ack_for_failure(first, c407->data), pbx);
-        EXPECT_TRUE(take().empty());  // the ACK of the 407 is absorbed (RFC 3261 §17.2.1)
+        if (c407_out != nullptr) *c407_out = c407 != nullptr ? c407->data : std::string();
+        if (c407 == nullptr) return out;
+        const std::string challenge = c407->data;
+        if (ack) {
+            from_pbx(peer::ack_for_failure(first, challenge), pbx);
+            EXPECT_TRUE(take().empty());  // the ACK of the 407 is absorbed (RFC 3261 §17.2.1)
+        }
         s.cseq += 1;
         s.branch += "-2";
-        s.extra += peer::proxy_authorization(c407->data, "acme-1", "pw1", "INVITE",
+        s.extra += peer::proxy_authorization(challenge, "acme-1", "pw1", "INVITE",
                                              "sip:" + s.to_user + "@" + s.palisade_ip);
-        o.invite = peer::invite(s);
-        from_pbx(o.invite, pbx);
-        out = take();
+        const std::string again = peer::invite(s);
+        if (sent != nullptr) *sent = again;
+        from_pbx(again, pbx);
+        return take();
+    }
+
+    Outbound authenticated_call(peer::InviteSpec s, Endpoint pbx = {kPbxIp, 5060}) {
+        Outbound o;
+        std::string c407;
+        std::vector<Sent> out = send_with_credentials(s, pbx, true, &o.invite, &c407);
+        EXPECT_FALSE(c407.empty());
+        if (c407.empty()) return o;
         const Sent* inv = find(out, "INVITE");
         EXPECT_NE(inv, nullptr) << (out.empty() ? std::string("nothing sent") : out.back().data);
         if (inv != nullptr) o.to_core = *inv;
